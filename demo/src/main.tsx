@@ -1,0 +1,75 @@
+import { createClient } from '@remem/client'
+import { StrictMode, useEffect, useReducer } from 'react'
+import { createRoot } from 'react-dom/client'
+
+type Memory = ReturnType<ReturnType<typeof createClient>['memory']>
+
+// `?relay=ws://…` wins, so one dev server can be pointed at any relay (the e2e tests do).
+const relayUrl =
+  new URLSearchParams(location.search).get('relay') ??
+  import.meta.env.VITE_REMEM_URL ??
+  `ws://${location.hostname}:8787`
+
+const client = createClient({ url: relayUrl })
+const dashboard = client.memory('dashboard')
+
+// For poking around in the console and for the e2e tests.
+Object.assign(window, { remem: { client, dashboard } })
+
+/** Re-renders on every change of `mem`, local or remote, and on every status change. */
+function useMemory(mem: Memory) {
+  const [, rerender] = useReducer((n: number) => n + 1, 0)
+  useEffect(() => {
+    const unsubscribe = mem.subscribe(rerender)
+    rerender() // a change between render and subscribe would be missed otherwise
+    return unsubscribe
+  }, [mem])
+  return { snapshot: mem.getSnapshot() as Readonly<Record<string, unknown>>, status: mem.status }
+}
+
+function StatusBar({ mem }: { mem: Memory }) {
+  const { status } = useMemory(mem)
+  return (
+    <header className="status-bar">
+      <span className="title">remem demo</span>
+      <span data-testid="connection-status" className={`connection ${status.connection}`}>
+        {status.connection}
+      </span>
+      <span>
+        <span data-testid="pending-count">{status.pending}</span> pending
+      </span>
+      <span title="relay">{relayUrl}</span>
+    </header>
+  )
+}
+
+function Dashboard({ mem }: { mem: Memory }) {
+  const { snapshot } = useMemory(mem)
+  const cpu = snapshot['cpu']
+  return (
+    <main>
+      <section className="card">
+        <h2>CPU</h2>
+        <div className="metric" data-testid="metric-cpu">
+          {cpu === undefined ? '—' : typeof cpu === 'string' ? cpu : JSON.stringify(cpu)}
+        </div>
+        <button
+          type="button"
+          data-testid="randomize-cpu"
+          onClick={() => mem.set('cpu', Math.round(Math.random() * 100) / 100)}
+        >
+          Random value
+        </button>
+      </section>
+    </main>
+  )
+}
+
+const container = document.getElementById('root')
+if (!container) throw new Error('index.html has no #root element')
+createRoot(container).render(
+  <StrictMode>
+    <StatusBar mem={dashboard} />
+    <Dashboard mem={dashboard} />
+  </StrictMode>,
+)

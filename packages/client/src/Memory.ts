@@ -1,0 +1,101 @@
+/**
+ * A memory: one named namespace, mirrored locally as one Yjs document and synced
+ * through the relay. It is the SyncedDict at the root, plus change subscriptions,
+ * snapshots, transactions and sync status.
+ */
+import { ClosedError } from './errors.ts'
+import { getRoot } from './model/layout.ts'
+import type { JsonObject } from './model/layout.ts'
+import { SnapshotCache } from './model/SnapshotCache.ts'
+import { createViewContext } from './model/ViewContext.ts'
+import type { MemorySync, MemoryStatus } from './MemorySync.ts'
+import { SyncedDict } from './SyncedDict.ts'
+
+export class Memory extends SyncedDict {
+  readonly #sync: MemorySync
+  readonly #snapshots: SnapshotCache
+  readonly #listeners = new Set<() => void>()
+  readonly #transact: <T>(fn: () => T) => T
+  readonly #state: { closed: boolean }
+
+  /** @internal Created by `client.memory(name)`. */
+  constructor(
+    /** The memory's name. */
+    readonly name: string,
+    sync: MemorySync,
+  ) {
+    const doc = sync.doc
+    const state = { closed: false }
+    const context = createViewContext(doc, {
+      transact: (fn) => {
+        let result!: ReturnType<typeof fn>
+        doc.transact(() => {
+          result = fn()
+        })
+        return result
+      },
+      assertWritable: () => {
+        if (state.closed) {
+          throw new ClosedError(`memory "${name}" belongs to a closed client: open it from a new client`)
+        }
+      },
+    })
+    super(getRoot(doc), context)
+    this.#state = state
+    this.#transact = context.transact
+    this.#sync = sync
+    this.#snapshots = new SnapshotCache(doc)
+    doc.on('update', this.#notify)
+  }
+
+  readonly #notify = (): void => {
+    for (const listener of [...this.#listeners]) listener()
+  }
+
+  /**
+   * Calls `listener` after every change, local or remote. Returns the unsubscribe.
+   * @example const off = mem.subscribe(() => render(mem.getSnapshot()))
+   */
+  subscribe = (listener: () => void): (() => void) => {
+    this.#listeners.add(listener)
+    return () => {
+      this.#listeners.delete(listener)
+    }
+  }
+
+  /**
+   * The whole memory as a frozen plain object. The same object until something changes;
+   * after a change, unchanged subtrees keep their identity.
+   */
+  getSnapshot = (): JsonObject => this.#snapshots.snapshot()
+
+  /**
+   * Runs `fn` so that all its changes are one update (one message, one undo step).
+   * @example mem.transact(() => { mem.set('a', 1); mem.delete('b') })
+   */
+  transact<T>(fn: () => T): T {
+    return this.#transact(fn)
+  }
+
+  /** Resolves once every local change made so far is acknowledged (persisted) by the relay. */
+  whenSynced(): Promise<void> {
+    return this.#sync.whenSynced()
+  }
+
+  /** `{ connection, pending }`: a new frozen object whenever one of them changes. */
+  get status(): MemoryStatus {
+    return this.#sync.status
+  }
+
+  /** Calls `listener` whenever {@link status} changes. Returns the unsubscribe. */
+  subscribeStatus = (listener: () => void): (() => void) => this.#sync.subscribeStatus(listener)
+
+  /** @internal Stops syncing; used by `client.close()`. */
+  async dispose(): Promise<void> {
+    if (this.#state.closed) return
+    this.#state.closed = true
+    this.#sync.doc.off('update', this.#notify)
+    this.#snapshots.destroy()
+    await this.#sync.dispose()
+  }
+}

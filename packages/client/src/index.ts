@@ -1,0 +1,22 @@
+export { createClient } from './createClient.ts'
+export { RememClient } from './RememClient.ts'
+export type { ClientOptions, TokenSource } from './RememClient.ts'
+export { Memory } from './Memory.ts'
+export type { MemoryStatus } from './MemorySync.ts'
+export { SyncedDict } from './SyncedDict.ts'
+export { SyncedList } from './SyncedList.ts'
+export { live, isLive, unwrapLive } from './live.ts'
+export {
+  AuthError,
+  ClosedError,
+  ConnectionError,
+  RefusedError,
+  RememError,
+  ValidationError,
+} from './errors.ts'
+export type { RememErrorCode } from './errors.ts'
+export type { ConnectionState, WebSocketConstructor, WebSocketLike } from './connection/Connection.ts'
+export type { BackoffOptions } from './connection/backoff.ts'
+export { createMemoryStorage } from './offline/memoryStorage.ts'
+export type { MemoryStorage, PendingUpdate, StorageAdapter, StoredState } from './offline/Storage.ts'
+export type { Json, JsonObject, JsonPrimitive } from './model/layout.ts'

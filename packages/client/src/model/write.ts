@@ -1,0 +1,113 @@
+/**
+ * Writes into the layout of `layout.ts`. A write applies the new value as a diff against
+ * what is there: an object written over a dict changes only the fields that differ, a list
+ * written over a list replaces only the middle between the common head and tail. So
+ * concurrent edits of other fields survive, and a dashboard value like `{ value, ts }`
+ * rewritten every second keeps the document bounded.
+ */
+import type * as Y from 'yjs'
+import {
+  type Json,
+  type JsonObject,
+  type Slot,
+  decodeDictEntry,
+  deleteIndices,
+  encodeDictEntry,
+  encodeListItem,
+  scanDict,
+  scanList,
+  slotToJSON,
+} from './layout.ts'
+
+function isObject(value: Json): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Deep equality of a stored slot and a JSON value. */
+export function slotEquals(slot: Slot, value: Json): boolean {
+  switch (slot.kind) {
+    case 'value':
+      return slot.value === value
+    case 'dict':
+    case 'list':
+      return jsonEquals(slotToJSON(slot), value)
+  }
+}
+
+export function jsonEquals(a: Json, b: Json): boolean {
+  if (a === b) return true
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEquals(x, b[i]!))
+  }
+  if (isObject(a) && isObject(b)) {
+    const keys = Object.keys(a)
+    return (
+      keys.length === Object.keys(b).length &&
+      keys.every((k) => Object.hasOwn(b, k) && jsonEquals(a[k]!, b[k]!))
+    )
+  }
+  return false
+}
+
+function indicesOfKey(array: Y.Array<unknown>, key: string): number[] {
+  const found: number[] = []
+  let index = 0
+  for (const raw of array) {
+    if (decodeDictEntry(raw)?.key === key) found.push(index)
+    index++
+  }
+  return found
+}
+
+/**
+ * Writes `key: value` into a dict's array. Same value: nothing happens. Dict over dict and
+ * list over list: a diff. Otherwise every entry of `key` is removed and one is appended.
+ */
+export function dictSet(array: Y.Array<unknown>, key: string, value: Json): void {
+  const current = scanDict(array).entries.get(key)
+  if (current) {
+    if (current.kind === 'dict' && isObject(value)) return assignDict(current.value, value)
+    if (current.kind === 'list' && Array.isArray(value)) return assignList(current.value, value)
+    if (current.kind === 'value' && current.value === value) return
+  }
+  deleteIndices(array, indicesOfKey(array, key))
+  array.push([encodeDictEntry(key, value)])
+}
+
+/** Removes every entry of `key` from a dict's array; returns whether one existed. */
+export function dictDelete(array: Y.Array<unknown>, key: string): boolean {
+  const doomed = indicesOfKey(array, key)
+  deleteIndices(array, doomed)
+  return doomed.length > 0
+}
+
+/** Makes a dict's content equal `value`, touching only the fields that differ. */
+export function assignDict(array: Y.Array<unknown>, value: JsonObject): void {
+  const { entries } = scanDict(array)
+  for (const key of entries.keys()) if (!Object.hasOwn(value, key)) dictDelete(array, key)
+  for (const [key, v] of Object.entries(value)) dictSet(array, key, v)
+}
+
+/** Makes a list's content equal `value`, replacing only the middle that differs. */
+export function assignList(array: Y.Array<unknown>, value: Json[]): void {
+  const items = scanList(array)
+  let head = 0
+  while (head < items.length && head < value.length && slotEquals(items[head]!, value[head]!)) head++
+  let tail = 0
+  while (
+    tail < items.length - head &&
+    tail < value.length - head &&
+    slotEquals(items[items.length - 1 - tail]!, value[value.length - 1 - tail]!)
+  ) {
+    tail++
+  }
+  const doomed = items.slice(head, items.length - tail).map((item) => item.index)
+  const fresh = value.slice(head, value.length - tail).map(encodeListItem)
+  // Insert after the doomed items (before deleting them) so that each new item's left
+  // neighbour is the item it replaces: repeated rewrites then merge into one deleted run.
+  const last = doomed.at(-1)
+  const insertAt =
+    last !== undefined ? last + 1 : head < items.length ? items[head]!.index : array.length
+  if (fresh.length > 0) array.insert(insertAt, fresh)
+  deleteIndices(array, doomed)
+}

@@ -1,0 +1,25 @@
+export {
+  CloseCode,
+  ErrorCode,
+  FrameError,
+  MEMORY_NAME,
+  MessageType,
+  decodeMessage,
+  encodeMessage,
+  errorCodeName,
+  isValidMemoryName,
+} from './messages.ts'
+export type { Message } from './messages.ts'
+export {
+  ROOT_NAME,
+  decodeDictEntry,
+  decodeListItem,
+  docToJSON,
+  getRoot,
+  isPrimitive,
+  scanDict,
+  scanList,
+  slotToJSON,
+} from '../model/layout.ts'
+export type { Json, JsonObject, JsonPrimitive, NodeKind, Slot } from '../model/layout.ts'
+export { assignDict, assignList, dictDelete, dictSet, jsonEquals } from '../model/write.ts'

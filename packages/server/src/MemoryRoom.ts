@@ -1,0 +1,270 @@
+/**
+ * One memory loaded on a relay: the live document, the sessions subscribed to it, the
+ * queue of updates waiting to be persisted, and the chain of log ids it has applied.
+ *
+ * Updates from clients are checked, applied and fanned out to the other local sessions at
+ * once; they are acknowledged only after the store has persisted them (and everything
+ * queued before them). Updates other relays persisted arrive through the store's
+ * broadcast; a broken id chain means one was missed, and the room catches up from the log.
+ */
+import { ErrorCode, MessageType, encodeMessage } from '@remem/client/protocol'
+import * as encoding from 'lib0/encoding'
+import * as syncProtocol from 'y-protocols/sync'
+import * as Y from 'yjs'
+import type { Logger } from './logger.ts'
+import type { ClientSession } from './ClientSession.ts'
+import { type PublishedUpdate, type Store, compareIds } from './store/Store.ts'
+import { type UpdateLimits, hasPending, validateUpdate } from './validateUpdate.ts'
+
+export interface RoomOptions extends UpdateLimits {
+  store: Store
+  relayId: string
+  logger: Logger
+  /** Compact once the log holds this many entries. */
+  compactAfter: number
+  /** Largest number of queued updates appended in one store call. */
+  maxBatch: number
+}
+
+interface Queued {
+  update: Uint8Array | null
+  ack: { session: ClientSession; seq: number } | null
+}
+
+const STORE_ORIGIN = Symbol('store')
+const RETRY_MIN_MS = 100
+const RETRY_MAX_MS = 5_000
+
+export class MemoryRoom {
+  readonly doc = new Y.Doc({ gc: true })
+  readonly sessions = new Set<ClientSession>()
+  /** Id of the last log entry applied to `doc` (all entries up to it are in `doc`). */
+  lastId = '0-0'
+  private queue: Queued[] = []
+  private flushing: Promise<void> | null = null
+  private inbound: Promise<void> = Promise.resolve()
+  private unsubscribe: (() => Promise<void>) | null = null
+  private compacting = false
+  private closed = false
+  private retryMs = RETRY_MIN_MS
+  private retryTimer: ReturnType<typeof setTimeout> | null = null
+  private idleResolvers: Array<() => void> = []
+  readonly ready: Promise<void>
+
+  constructor(
+    readonly name: string,
+    private readonly options: RoomOptions,
+  ) {
+    this.doc.on('update', this.onDocUpdate)
+    this.ready = this.load()
+  }
+
+  private async load(): Promise<void> {
+    const buffered: PublishedUpdate[] = []
+    let loaded = false
+    this.unsubscribe = await this.options.store.subscribe(this.name, (message) => {
+      if (loaded) this.receive(message)
+      else buffered.push(message)
+    })
+    await this.reload()
+    loaded = true
+    for (const message of buffered) this.receive(message)
+  }
+
+  /** Applies the stored snapshot and log; safe on a live document (Yjs merges). */
+  private async reload(): Promise<void> {
+    const stored = await this.options.store.load(this.name)
+    Y.transact(
+      this.doc,
+      () => {
+        if (stored.snapshot) Y.applyUpdate(this.doc, stored.snapshot, STORE_ORIGIN)
+        for (const entry of stored.entries) Y.applyUpdate(this.doc, entry.update, STORE_ORIGIN)
+      },
+      STORE_ORIGIN,
+    )
+    if (compareIds(stored.lastId, this.lastId) > 0) this.lastId = stored.lastId
+  }
+
+  /** Handles one update from the store's broadcast, in order. */
+  receive(message: PublishedUpdate): void {
+    this.inbound = this.inbound
+      .then(async () => {
+        if (this.closed || compareIds(message.id, this.lastId) <= 0) return
+        if (message.prevId === this.lastId) {
+          this.applyStored(message.update)
+          this.lastId = message.id
+        } else {
+          this.options.logger.warn('missed a broadcast; catching up from the log', {
+            memory: this.name,
+            have: this.lastId,
+            got: message.id,
+          })
+          await this.catchUp()
+        }
+      })
+      .catch((error: unknown) => {
+        this.options.logger.error('catch-up failed', { memory: this.name, error: String(error) })
+      })
+  }
+
+  /** Reads every log entry after `lastId` (or reloads when they were compacted away). */
+  catchUp(): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.closed) return
+      const entries = await this.options.store.readSince(this.name, this.lastId)
+      if (entries === null) return this.reload()
+      for (const entry of entries) {
+        this.applyStored(entry.update)
+        this.lastId = entry.id
+      }
+    }
+    const done = this.inbound.then(run, run)
+    this.inbound = done.catch(() => undefined)
+    return done
+  }
+
+  private applyStored(update: Uint8Array): void {
+    try {
+      Y.applyUpdate(this.doc, update, STORE_ORIGIN)
+    } catch (error) {
+      this.options.logger.error('a stored update does not apply; skipped', {
+        memory: this.name,
+        error: String(error),
+      })
+    }
+  }
+
+  /** Adds a session and answers its SYNC step 1. */
+  join(session: ClientSession, stateVector: Uint8Array): void {
+    this.sessions.add(session)
+    const encoder = encoding.createEncoder()
+    syncProtocol.writeSyncStep2(encoder, this.doc, stateVector)
+    session.send(encodeMessage({ type: MessageType.sync, name: this.name, payload: encoding.toUint8Array(encoder) }))
+    const step1 = encoding.createEncoder()
+    syncProtocol.writeSyncStep1(step1, this.doc)
+    session.send(encodeMessage({ type: MessageType.sync, name: this.name, payload: encoding.toUint8Array(step1) }))
+  }
+
+  leave(session: ClientSession): void {
+    this.sessions.delete(session)
+  }
+
+  /** Checks, applies, fans out and queues one client update. */
+  handleClientUpdate(session: ClientSession, seq: number, update: Uint8Array): void {
+    const verdict = validateUpdate(this.doc, update, this.options)
+    if (!verdict.ok) {
+      session.refuse(this.name, verdict.code, verdict.reason)
+      return
+    }
+    try {
+      Y.applyUpdate(this.doc, update, session)
+    } catch (error) {
+      session.refuse(this.name, ErrorCode.malformedUpdate, `update does not apply: ${(error as Error).message}`)
+      return
+    }
+    if (hasPending(this.doc)) {
+      // validateUpdate rules this out; if it ever happens, drop what is parked so the
+      // memory keeps working, and say so loudly.
+      this.doc.store.pendingStructs = null
+      this.doc.store.pendingDs = null
+      this.options.logger.error('an update left pending structs; dropped them', { memory: this.name })
+    }
+    this.queue.push({ update: null, ack: { session, seq } })
+    this.flush()
+  }
+
+  private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    const frame = encodeMessage({
+      type: MessageType.sync,
+      name: this.name,
+      payload: (() => {
+        const encoder = encoding.createEncoder()
+        syncProtocol.writeUpdate(encoder, update)
+        return encoding.toUint8Array(encoder)
+      })(),
+    })
+    for (const session of this.sessions) if (session !== origin) session.send(frame)
+    // What a client changed is persisted as the effective update Yjs reports, so
+    // duplicates and no-ops never reach the log.
+    if (origin !== STORE_ORIGIN) this.queue.push({ update, ack: null })
+  }
+
+  /** Persists queued updates in order, retrying while the store is down, then acks. */
+  private flush(): void {
+    if (this.flushing || this.closed) return
+    this.flushing = (async () => {
+      while (this.queue.length > 0 && !this.closed) {
+        const batch = this.queue.slice(0, this.options.maxBatch)
+        const updates = batch.flatMap((item) => (item.update ? [item.update] : []))
+        try {
+          if (updates.length > 0) {
+            const merged = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)
+            const result = await this.options.store.append(this.name, [merged], this.options.relayId)
+            if (result.logLength >= this.options.compactAfter) void this.compact()
+          }
+        } catch (error) {
+          this.options.logger.warn('persisting failed; acknowledgements withheld, retrying', {
+            memory: this.name,
+            retryInMs: this.retryMs,
+            error: String(error),
+          })
+          await new Promise<void>((resolve) => {
+            this.retryTimer = setTimeout(resolve, this.retryMs * (0.5 + Math.random() / 2))
+          })
+          this.retryTimer = null
+          this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS)
+          continue
+        }
+        this.retryMs = RETRY_MIN_MS
+        this.queue.splice(0, batch.length)
+        for (const item of batch) {
+          if (item.ack) item.ack.session.ack(this.name, item.ack.seq)
+        }
+      }
+    })().finally(() => {
+      this.flushing = null
+      if (this.queue.length > 0 && !this.closed) this.flush()
+      else for (const resolve of this.idleResolvers.splice(0)) resolve()
+    })
+  }
+
+  /** Whether updates are waiting to be persisted. */
+  get pendingWrites(): number {
+    return this.queue.length
+  }
+
+  /** Resolves once every queued update is persisted (or the room closed). */
+  whenPersisted(): Promise<void> {
+    if (!this.flushing && this.queue.length === 0) return Promise.resolve()
+    return new Promise((resolve) => this.idleResolvers.push(resolve))
+  }
+
+  /** Writes a snapshot covering `lastId` and trims the log. */
+  async compact(): Promise<void> {
+    if (this.compacting || this.closed) return
+    this.compacting = true
+    try {
+      await this.inbound
+      const uptoId = this.lastId
+      if (uptoId === '0-0') return
+      // The room document is garbage-collected, so its encoding is already compact.
+      const snapshot = Y.encodeStateAsUpdate(this.doc)
+      await this.options.store.compact(this.name, snapshot, uptoId)
+    } catch (error) {
+      this.options.logger.warn('compaction failed; will retry later', { memory: this.name, error: String(error) })
+    } finally {
+      this.compacting = false
+    }
+  }
+
+  /** Unsubscribes and frees the document. Call after `whenPersisted` for a clean unload. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    if (this.retryTimer) clearTimeout(this.retryTimer)
+    for (const resolve of this.idleResolvers.splice(0)) resolve()
+    this.doc.off('update', this.onDocUpdate)
+    this.doc.destroy()
+    await this.unsubscribe?.().catch(() => undefined)
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The relay: a WebSocket server whose connections share memory rooms. It loads a room
+ * when the first client opens a memory, unloads it after `idleUnloadMs` without clients,
+ * follows the store's status to catch up after outages, and shuts down gracefully.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { CloseCode } from '@remem/client/protocol'
+import { WebSocketServer } from 'ws'
+import { ClientSession, type SessionHost } from './ClientSession.ts'
+import type { Logger } from './logger.ts'
+import { MemoryRoom, type RoomOptions } from './MemoryRoom.ts'
+import type { Store } from './store/Store.ts'
+
+export interface RelaySettings {
+  idleUnloadMs: number
+  heartbeatMs: number
+  maxFrameBytes: number
+  shutdownTimeoutMs: number
+  room: Omit<RoomOptions, 'store' | 'relayId' | 'logger'>
+}
+
+export class Relay implements SessionHost {
+  /** Unique id of this relay, tagged on everything it publishes. */
+  readonly id = randomUUID()
+  readonly rooms = new Map<string, MemoryRoom>()
+  readonly sessions = new Set<ClientSession>()
+  private readonly opening = new Map<string, Promise<MemoryRoom>>()
+  private readonly unloadTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  private readonly wss: WebSocketServer
+  private readonly heartbeat: ReturnType<typeof setInterval>
+  private readonly offStatus: () => void
+  private closing: Promise<void> | null = null
+
+  constructor(
+    readonly server: Server,
+    readonly store: Store,
+    readonly logger: Logger,
+    private readonly settings: RelaySettings,
+    private readonly ownsStore: boolean,
+  ) {
+    this.wss = new WebSocketServer({ server, maxPayload: settings.maxFrameBytes })
+    this.wss.on('connection', (socket) => {
+      const session = new ClientSession(socket, this)
+      this.sessions.add(session)
+      socket.on('close', () => this.sessions.delete(session))
+    })
+    this.heartbeat = setInterval(() => this.beat(), settings.heartbeatMs)
+    this.heartbeat.unref()
+    this.offStatus = store.onStatus((status) => {
+      if (status === 'down') return logger.warn('store unreachable; acknowledgements withheld')
+      logger.info('store reachable again; catching up', { memories: this.rooms.size })
+      for (const room of this.rooms.values()) void room.catchUp().catch(() => undefined)
+    })
+  }
+
+  /** The `ws://` URL clients connect to. */
+  get url(): string {
+    const address = this.server.address() as AddressInfo
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+    return `ws://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port
+  }
+
+  openRoom(name: string): Promise<MemoryRoom> {
+    const timer = this.unloadTimers.get(name)
+    if (timer) {
+      clearTimeout(timer)
+      this.unloadTimers.delete(name)
+    }
+    const existing = this.opening.get(name)
+    if (existing) return existing
+    const room = new MemoryRoom(name, {
+      ...this.settings.room,
+      store: this.store,
+      relayId: this.id,
+      logger: this.logger,
+    })
+    const ready = room.ready.then(
+      () => {
+        this.rooms.set(name, room)
+        return room
+      },
+      async (error: unknown) => {
+        this.opening.delete(name)
+        await room.close()
+        this.logger.error('loading a memory failed', { memory: name, error: String(error) })
+        throw error
+      },
+    )
+    this.opening.set(name, ready)
+    return ready
+  }
+
+  releaseRoom(room: MemoryRoom): void {
+    if (room.sessions.size > 0 || this.closing || this.unloadTimers.has(room.name)) return
+    const timer = setTimeout(() => {
+      this.unloadTimers.delete(room.name)
+      void this.unload(room)
+    }, this.settings.idleUnloadMs)
+    timer.unref()
+    this.unloadTimers.set(room.name, timer)
+  }
+
+  private async unload(room: MemoryRoom): Promise<void> {
+    await room.whenPersisted()
+    if (room.sessions.size > 0 || this.opening.get(room.name) === undefined) return
+    if (this.unloadTimers.has(room.name)) return
+    this.opening.delete(room.name)
+    this.rooms.delete(room.name)
+    await room.close()
+  }
+
+  private beat(): void {
+    for (const session of this.sessions) {
+      if (!session.alive) {
+        session.socket.terminate()
+        continue
+      }
+      session.alive = false
+      session.socket.ping()
+    }
+  }
+
+  /** Stops accepting, persists and acknowledges what is queued, closes every socket. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.heartbeat)
+      for (const timer of this.unloadTimers.values()) clearTimeout(timer)
+      this.unloadTimers.clear()
+      this.offStatus()
+      const persisted = Promise.all([...this.rooms.values()].map((room) => room.whenPersisted()))
+      let timeout: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([
+        persisted,
+        new Promise((resolve) => (timeout = setTimeout(resolve, this.settings.shutdownTimeoutMs))),
+      ])
+      clearTimeout(timeout)
+      for (const session of this.sessions) session.close(CloseCode.goingAway, 'relay shutting down')
+      await Promise.all([...this.rooms.values()].map((room) => room.close()))
+      this.rooms.clear()
+      this.opening.clear()
+      await new Promise<void>((resolve) => this.wss.close(() => resolve()))
+      this.server.closeAllConnections?.()
+      await new Promise<void>((resolve) => this.server.close(() => resolve()))
+      if (this.ownsStore) await this.store.close()
+    })()
+    return this.closing
+  }
+}

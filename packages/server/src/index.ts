@@ -1,0 +1,19 @@
+export { createRelay } from './createRelay.ts'
+export type { RelayHandle, RelayOptions } from './createRelay.ts'
+export { Relay } from './Relay.ts'
+export { MemoryRoom } from './MemoryRoom.ts'
+export { EmbeddedStore } from './store/EmbeddedStore.ts'
+export { RedisStore } from './store/RedisStore.ts'
+export { compareIds } from './store/Store.ts'
+export type {
+  AppendResult,
+  LogEntry,
+  PublishedUpdate,
+  Store,
+  StoreStatus,
+  StoredMemory,
+} from './store/Store.ts'
+export { consoleLogger, silentLogger } from './logger.ts'
+export type { Logger } from './logger.ts'
+export { validateUpdate } from './validateUpdate.ts'
+export type { UpdateLimits, UpdateVerdict } from './validateUpdate.ts'

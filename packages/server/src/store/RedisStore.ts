@@ -1,0 +1,424 @@
+import { Redis } from 'ioredis'
+import type { RedisOptions } from 'ioredis'
+import { appendScript, compactScript, loadScript, readSinceScript } from './redisScripts.ts'
+import { describeRedisOptions, maskRedisUrl } from './redisUrl.ts'
+import type {
+  AppendResult,
+  LogEntry,
+  PublishedUpdate,
+  Store,
+  StoreStatus,
+  StoredMemory,
+} from './Store.ts'
+
+/** Options of {@link RedisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * Where Redis is: a URL, ioredis options, or an ioredis instance. An instance stays the
+   * caller's: `close()` leaves it open (the subscriber duplicated from it is closed).
+   * @example 'redis://user:password@127.0.0.1:6379/0'
+   */
+  redis: string | RedisOptions | Redis
+  /**
+   * Prefix of the memories' keys; internal keys are `remem:{<prefix><name>}:…`.
+   * @default 'memory:'
+   */
+  prefix?: string
+}
+
+/** Options of {@link RedisStore.connect}. */
+export interface RedisConnectOptions extends RedisStoreOptions {
+  /**
+   * How long to wait for Redis to answer PING before giving up.
+   * @default 5000
+   */
+  timeoutMs?: number
+}
+
+type RawEntry = [Buffer, Buffer[]]
+
+interface RememCommands {
+  rememAppend(
+    log: string,
+    snapshot: string,
+    channel: string,
+    relayId: string,
+    ...updates: Buffer[]
+  ): Promise<[string, number, ...string[]]>
+  rememLoadBuffer(log: string, snapshot: string): Promise<[Buffer | null, Buffer, RawEntry[]]>
+  rememReadSinceBuffer(log: string, snapshot: string, afterId: string): Promise<RawEntry[] | null>
+  rememCompact(
+    log: string,
+    snapshot: string,
+    uptoId: string,
+    minId: string,
+    value: Buffer,
+  ): Promise<number>
+}
+
+interface Subscription {
+  listener: (update: PublishedUpdate) => void
+}
+
+interface Channel {
+  subscriptions: Set<Subscription>
+  ready: Promise<unknown>
+}
+
+const PIPE = 124
+const idPattern = /^\d+-\d+$/
+
+/**
+ * Reconnects with capped, jittered exponential backoff (100 ms doubling to 2 s). Commands
+ * wait in the offline queue through one reconnect attempt and then reject, so `append`
+ * fails within seconds while Redis is down instead of hanging.
+ */
+const connectionDefaults: RedisOptions = {
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: true,
+  connectTimeout: 5000,
+  retryStrategy: (attempt) =>
+    Math.round(Math.min(50 * 2 ** attempt, 2000) * (0.75 + Math.random() / 2)),
+}
+
+/**
+ * The store on Redis (ioredis): a stream per memory as the log, a string as the snapshot,
+ * and a pub/sub channel per memory between relays. Uses one command connection and one
+ * subscriber connection, both binary-safe.
+ */
+export class RedisStore implements Store {
+  readonly kind = 'redis' as const
+  /** Prefix of the memories' keys. */
+  readonly prefix: string
+  private location: string
+  private readonly redis: Redis & RememCommands
+  private ownsConnection: boolean
+  private subscriber: Redis | null = null
+  private readonly channels = new Map<string, Channel>()
+  private readonly statusListeners = new Set<(status: StoreStatus) => void>()
+  private readonly detach: Array<() => void> = []
+  private commandUp = true
+  private subscriberUp = true
+  private reported: StoreStatus = 'up'
+  private lastError: Error | null = null
+  private closed = false
+
+  constructor(options: RedisStoreOptions) {
+    this.prefix = options.prefix ?? 'memory:'
+    this.location = describeRedis(options.redis)
+    this.ownsConnection = !(options.redis instanceof Redis)
+    const redis = options.redis instanceof Redis ? options.redis : createConnection(options.redis)
+    redis.defineCommand('rememAppend', { numberOfKeys: 2, lua: appendScript })
+    redis.defineCommand('rememLoad', { numberOfKeys: 2, lua: loadScript })
+    redis.defineCommand('rememReadSince', { numberOfKeys: 2, lua: readSinceScript })
+    redis.defineCommand('rememCompact', { numberOfKeys: 2, lua: compactScript })
+    this.redis = redis as Redis & RememCommands
+    this.watch(redis, (up) => {
+      this.commandUp = up
+    })
+  }
+
+  /**
+   * Creates a store and waits until Redis answers PING. Rejects within `timeoutMs` with an
+   * error that names the URL (password masked) and what to check.
+   * @example const store = await RedisStore.connect({ redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' })
+   */
+  static async connect(options: RedisConnectOptions): Promise<RedisStore> {
+    const { timeoutMs = 5000 } = options
+    const given = options.redis
+    const redis = given instanceof Redis ? given : createConnection(given, { lazyConnect: true })
+    const store = new RedisStore({ ...options, redis })
+    store.ownsConnection = !(given instanceof Redis)
+    store.location = describeRedis(given)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      await Promise.race([
+        (async () => {
+          if (redis.status === 'wait') await redis.connect()
+          await redis.ping()
+        })(),
+        new Promise((_resolve, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer to PING within ${timeoutMs} ms`)),
+            timeoutMs,
+          )
+        }),
+      ])
+    } catch (error) {
+      const reason = describeError(store.lastError ?? error)
+      await store.close()
+      throw new Error(
+        `Cannot reach Redis at ${store.where} (${reason}). Check that redis-server is running ` +
+          'and reachable there, and that the Redis URL (--redis or REDIS_URL) has the right ' +
+          'host, port, password and db.',
+        { cause: error },
+      )
+    } finally {
+      clearTimeout(timer)
+    }
+    return store
+  }
+
+  /** Where Redis is, as a URL with the password masked; for logs and messages. */
+  get where(): string {
+    return this.location
+  }
+
+  async load(name: string): Promise<StoredMemory> {
+    const [value, lastId, raw] = await this.redis.rememLoadBuffer(
+      this.logKey(name),
+      this.snapshotKey(name),
+    )
+    let snapshot: Uint8Array | null = null
+    if (value) {
+      const bar = value.indexOf(PIPE)
+      snapshot = new Uint8Array(value.subarray(bar + 1))
+    }
+    return { snapshot, entries: raw.map(toEntry), lastId: lastId.toString() }
+  }
+
+  async append(name: string, updates: Uint8Array[], relayId: string): Promise<AppendResult> {
+    if (relayId.includes('|')) throw new Error(`relayId must not contain '|': ${relayId}`)
+    const [prevId, logLength, ...ids] = await this.redis.rememAppend(
+      this.logKey(name),
+      this.snapshotKey(name),
+      this.channelOf(name),
+      relayId,
+      ...updates.map(toBuffer),
+    )
+    return { ids, prevId, logLength }
+  }
+
+  async readSince(name: string, afterId: string): Promise<LogEntry[] | null> {
+    assertId(afterId, 'afterId')
+    const raw = await this.redis.rememReadSinceBuffer(
+      this.logKey(name),
+      this.snapshotKey(name),
+      afterId,
+    )
+    return raw === null ? null : raw.map(toEntry)
+  }
+
+  async compact(name: string, snapshot: Uint8Array, uptoId: string): Promise<boolean> {
+    assertId(uptoId, 'uptoId')
+    const value = Buffer.concat([Buffer.from(`${uptoId}|`), toBuffer(snapshot)])
+    const stored = await this.redis.rememCompact(
+      this.logKey(name),
+      this.snapshotKey(name),
+      uptoId,
+      nextId(uptoId),
+      value,
+    )
+    return stored === 1
+  }
+
+  async subscribe(
+    name: string,
+    listener: (update: PublishedUpdate) => void,
+  ): Promise<() => Promise<void>> {
+    if (this.closed) throw new Error('RedisStore is closed')
+    const key = this.channelOf(name)
+    let channel = this.channels.get(key)
+    if (!channel) {
+      channel = { subscriptions: new Set(), ready: this.subscriberConnection().subscribe(key) }
+      this.channels.set(key, channel)
+    }
+    const subscription: Subscription = { listener }
+    channel.subscriptions.add(subscription)
+    const unsubscribe = async (): Promise<void> => {
+      if (!channel.subscriptions.delete(subscription)) return
+      if (channel.subscriptions.size > 0 || this.channels.get(key) !== channel) return
+      this.channels.delete(key)
+      // Messages for a channel without listeners are dropped, so a failure here is harmless.
+      if (!this.closed) await this.subscriber?.unsubscribe(key).catch(() => undefined)
+    }
+    try {
+      await channel.ready
+    } catch (error) {
+      await unsubscribe()
+      throw error
+    }
+    return unsubscribe
+  }
+
+  onStatus(listener: (status: StoreStatus) => void): () => void {
+    this.statusListeners.add(listener)
+    return () => {
+      this.statusListeners.delete(listener)
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.channels.clear()
+    this.statusListeners.clear()
+    for (const off of this.detach) off()
+    const connections = [this.subscriber, this.ownsConnection ? this.redis : null]
+    await Promise.all(connections.map((connection) => connection && quit(connection)))
+  }
+
+  private logKey(name: string): string {
+    return `remem:{${this.prefix}${name}}:log`
+  }
+
+  private snapshotKey(name: string): string {
+    return `remem:{${this.prefix}${name}}:snapshot`
+  }
+
+  private channelOf(name: string): string {
+    return `remem:{${this.prefix}${name}}`
+  }
+
+  private subscriberConnection(): Redis {
+    if (this.subscriber) return this.subscriber
+    const subscriber = this.redis.duplicate()
+    subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      this.deliver(channel.toString(), message)
+    })
+    this.watch(subscriber, (up) => {
+      this.subscriberUp = up
+    })
+    this.subscriber = subscriber
+    return subscriber
+  }
+
+  private deliver(key: string, message: Buffer): void {
+    const channel = this.channels.get(key)
+    if (!channel) return
+    const update = parsePublished(message)
+    if (!update) return
+    for (const subscription of [...channel.subscriptions]) {
+      try {
+        subscription.listener(update)
+      } catch (error) {
+        console.error('remem: a store subscriber threw', error)
+      }
+    }
+  }
+
+  /** Tracks whether `connection` is usable; the subscriber counts as up once resubscribed. */
+  private watch(connection: Redis, setUp: (up: boolean) => void): void {
+    const down = (): void => {
+      setUp(false)
+      this.updateStatus()
+    }
+    const onError = (error: Error): void => {
+      this.lastError = error
+      if (connection.status !== 'ready') down()
+    }
+    const onReady = (): void => {
+      if (connection === this.redis) {
+        setUp(true)
+        this.updateStatus()
+        return
+      }
+      // ioredis resubscribes before emitting 'ready'; the PING answer comes after the
+      // SUBSCRIBE confirmations, so from then on no message is missed.
+      connection.ping().then(
+        () => {
+          setUp(true)
+          this.updateStatus()
+        },
+        () => undefined,
+      )
+    }
+    connection.on('error', onError)
+    connection.on('close', down)
+    connection.on('end', down)
+    connection.on('ready', onReady)
+    this.detach.push(() => {
+      connection.off('error', onError)
+      connection.off('close', down)
+      connection.off('end', down)
+      connection.off('ready', onReady)
+    })
+  }
+
+  private updateStatus(): void {
+    if (this.closed) return
+    const status: StoreStatus = this.commandUp && this.subscriberUp ? 'up' : 'down'
+    if (status === this.reported) return
+    this.reported = status
+    for (const listener of [...this.statusListeners]) {
+      try {
+        listener(status)
+      } catch (error) {
+        console.error('remem: a store status listener threw', error)
+      }
+    }
+  }
+}
+
+function createConnection(redis: string | RedisOptions, extra: RedisOptions = {}): Redis {
+  return typeof redis === 'string'
+    ? new Redis(redis, { ...connectionDefaults, ...extra })
+    : new Redis({ ...connectionDefaults, ...redis, ...extra })
+}
+
+function describeRedis(redis: string | RedisOptions | Redis): string {
+  if (typeof redis === 'string') return maskRedisUrl(redis)
+  return describeRedisOptions(redis instanceof Redis ? redis.options : redis)
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    return error.errors.map(describeError).join('; ')
+  }
+  if (error instanceof Error) {
+    return error.message || (error as NodeJS.ErrnoException).code || error.name
+  }
+  return String(error)
+}
+
+async function quit(connection: Redis): Promise<void> {
+  // Keep ioredis from reporting errors of a connection that is being closed.
+  connection.on('error', () => undefined)
+  if (connection.status === 'ready') {
+    try {
+      await connection.quit()
+      return
+    } catch {
+      // fall through to a hard disconnect
+    }
+  }
+  connection.disconnect()
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+function toEntry([id, fields]: RawEntry): LogEntry {
+  const index = fields.findIndex((field, i) => i % 2 === 0 && field.toString() === 'u')
+  const value = fields[index + 1]
+  return { id: id.toString(), update: new Uint8Array(value ?? new Uint8Array()) }
+}
+
+/** Parses `<id>|<prevId>|<relayId>|<update bytes>`. */
+function parsePublished(message: Buffer): PublishedUpdate | null {
+  const first = message.indexOf(PIPE)
+  const second = message.indexOf(PIPE, first + 1)
+  const third = message.indexOf(PIPE, second + 1)
+  if (first < 0 || second < 0 || third < 0) return null
+  return {
+    id: message.toString('latin1', 0, first),
+    prevId: message.toString('latin1', first + 1, second),
+    origin: message.toString('utf8', second + 1, third),
+    update: new Uint8Array(message.subarray(third + 1)),
+  }
+}
+
+/** The smallest id after `id`: XTRIM MINID keeps it and removes everything up to `id`. */
+function nextId(id: string): string {
+  const [ms = '0', seq = '0'] = id.split('-')
+  const next = BigInt(seq) + 1n
+  return next > 18446744073709551615n ? `${BigInt(ms) + 1n}-0` : `${ms}-${next}`
+}
+
+function assertId(id: string, what: string): void {
+  if (!idPattern.test(id))
+    throw new Error(`${what} must be a log id like '1700000000000-0', got '${id}'`)
+}

@@ -1,0 +1,94 @@
+/**
+ * The Lua scripts behind `RedisStore`. Each runs atomically, so a relay never sees a log
+ * half-appended or a snapshot without the trim that goes with it.
+ *
+ * Every script takes KEYS[1] = the log stream and KEYS[2] = the snapshot string, stored as
+ * `<uptoId>|<snapshot bytes>`. Ids are compared as (ms, seq) numbers, never as strings.
+ */
+
+const helpers = `
+local function parseId(id)
+  local dash = string.find(id, '-', 1, true)
+  return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
+end
+local function isBefore(a, b)
+  local am, as = parseId(a)
+  local bm, bs = parseId(b)
+  if am ~= bm then return am < bm end
+  return as < bs
+end
+local function snapshotUpto(key)
+  local head = redis.call('GETRANGE', key, 0, 63)
+  local bar = string.find(head, '|', 1, true)
+  if not bar then return '0-0' end
+  return string.sub(head, 1, bar - 1)
+end
+-- The newest id the stream ever generated, also when trims left it empty.
+local function streamLast(key)
+  local newest = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
+  if #newest > 0 then return newest[1][1] end
+  if redis.call('EXISTS', key) == 0 then return '0-0' end
+  local info = redis.call('XINFO', 'STREAM', key)
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then return info[i + 1] end
+  end
+  return '0-0'
+end
+`
+
+/**
+ * ARGV: channel, relayId, update... Appends each update, publishes
+ * `<id>|<prevId>|<relayId>|<update>` for each, returns `{prevId, xlen, id...}`.
+ */
+export const appendScript = `${helpers}
+local streamId = streamLast(KEYS[1])
+local upto = snapshotUpto(KEYS[2])
+local prev = streamId
+if isBefore(streamId, upto) then prev = upto end
+local result = {prev, 0}
+for i = 3, #ARGV do
+  local id
+  if isBefore(streamId, prev) then
+    -- The stream is behind the snapshot (deleted by hand): continue after the snapshot.
+    local ms, seq = parseId(prev)
+    id = redis.call('XADD', KEYS[1], string.format('%.0f-%.0f', ms, seq + 1), 'u', ARGV[i])
+  else
+    id = redis.call('XADD', KEYS[1], '*', 'u', ARGV[i])
+  end
+  redis.call('PUBLISH', ARGV[1], id .. '|' .. prev .. '|' .. ARGV[2] .. '|' .. ARGV[i])
+  result[#result + 1] = id
+  streamId = id
+  prev = id
+end
+result[2] = redis.call('XLEN', KEYS[1])
+return result
+`
+
+/** Returns `{snapshot value or nil, lastId, entries after the snapshot}`. */
+export const loadScript = `${helpers}
+local snapshot = redis.call('GET', KEYS[2])
+local upto = '0-0'
+if snapshot then upto = string.sub(snapshot, 1, string.find(snapshot, '|', 1, true) - 1) end
+local entries = redis.call('XRANGE', KEYS[1], '(' .. upto, '+')
+local last
+if #entries > 0 then last = entries[#entries][1] else last = streamLast(KEYS[1]) end
+if isBefore(last, upto) then last = upto end
+return {snapshot, last, entries}
+`
+
+/** ARGV: afterId. Entries after it, or nil when the snapshot already covers past it. */
+export const readSinceScript = `${helpers}
+if isBefore(ARGV[1], snapshotUpto(KEYS[2])) then return false end
+return redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+')
+`
+
+/**
+ * ARGV: uptoId, the first id to keep, the new snapshot value. Returns 1, or 0 when the
+ * stored snapshot already covers uptoId.
+ */
+export const compactScript = `${helpers}
+if not isBefore(snapshotUpto(KEYS[2]), ARGV[1]) then return 0 end
+redis.call('SET', KEYS[2], ARGV[3])
+redis.call('XTRIM', KEYS[1], 'MINID', ARGV[2])
+return 1
+`
