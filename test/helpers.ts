@@ -1,7 +1,10 @@
 /** Helpers for integration tests: relays, clients and waiting for convergence. */
+import { Redis } from 'ioredis'
 import WebSocket from 'ws'
+import * as Y from 'yjs'
+import { docToJSON, type JsonObject } from '@remem/client/protocol'
 import { createClient, type ClientOptions, type RememClient } from '@remem/client'
-import { type RelayHandle, type RelayOptions, createRelay, silentLogger } from '@remem/server'
+import { type RelayHandle, type RelayOptions, type Store, createRelay, silentLogger } from '@remem/server'
 
 /** Starts a relay on a free port of 127.0.0.1, quiet unless REMEM_LOG is set. */
 export function startRelay(options: RelayOptions = {}): Promise<RelayHandle> {
@@ -48,3 +51,47 @@ export async function eventually<T>(
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Reads memory `name` straight from Redis (snapshot + log, as a cold relay would), with
+ * plain commands, and returns it as JSON.
+ */
+export async function readMemoryFromRedis(
+  url: string,
+  name: string,
+  prefix = 'memory:',
+): Promise<{ json: JsonObject; logLength: number }> {
+  const redis = new Redis(url)
+  try {
+    const base = `remem:{${prefix}${name}}`
+    const snapshot = await redis.getBuffer(`${base}:snapshot`)
+    const entries = await redis.xrangeBuffer(`${base}:log`, '-', '+')
+    const doc = new Y.Doc()
+    if (snapshot) {
+      const bar = snapshot.indexOf(124) // '<uptoId>|<bytes>'
+      Y.applyUpdate(doc, snapshot.subarray(bar + 1))
+    }
+    for (const [, fields] of entries) {
+      const update = fields[1]
+      if (update) Y.applyUpdate(doc, update)
+    }
+    return { json: docToJSON(doc), logLength: entries.length }
+  } finally {
+    redis.disconnect()
+  }
+}
+
+/** A store that behaves like `inner` except for the methods given in `overrides`. */
+export function wrapStore(inner: Store, overrides: Partial<Store>): Store {
+  return {
+    kind: inner.kind,
+    load: (name) => inner.load(name),
+    append: (name, updates, relayId) => inner.append(name, updates, relayId),
+    readSince: (name, afterId) => inner.readSince(name, afterId),
+    compact: (name, snapshot, uptoId) => inner.compact(name, snapshot, uptoId),
+    subscribe: (name, listener) => inner.subscribe(name, listener),
+    onStatus: (listener) => inner.onStatus(listener),
+    close: () => inner.close(),
+    ...overrides,
+  }
+}

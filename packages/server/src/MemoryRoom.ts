@@ -99,7 +99,7 @@ export class MemoryRoom {
             have: this.lastId,
             got: message.id,
           })
-          await this.catchUp()
+          await this.readMissing()
         }
       })
       .catch((error: unknown) => {
@@ -107,20 +107,22 @@ export class MemoryRoom {
       })
   }
 
-  /** Reads every log entry after `lastId` (or reloads when they were compacted away). */
+  /** Catches up from the log, after whatever the room is already receiving. */
   catchUp(): Promise<void> {
-    const run = async (): Promise<void> => {
-      if (this.closed) return
-      const entries = await this.options.store.readSince(this.name, this.lastId)
-      if (entries === null) return this.reload()
-      for (const entry of entries) {
-        this.applyStored(entry.update)
-        this.lastId = entry.id
-      }
-    }
-    const done = this.inbound.then(run, run)
+    const done = this.inbound.then(() => this.readMissing())
     this.inbound = done.catch(() => undefined)
     return done
+  }
+
+  /** Reads every log entry after `lastId` (or reloads when they were compacted away). */
+  private async readMissing(): Promise<void> {
+    if (this.closed) return
+    const entries = await this.options.store.readSince(this.name, this.lastId)
+    if (entries === null) return this.reload()
+    for (const entry of entries) {
+      this.applyStored(entry.update)
+      this.lastId = entry.id
+    }
   }
 
   private applyStored(update: Uint8Array): void {
