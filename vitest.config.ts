@@ -24,7 +24,13 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'react', include: ['packages/react/src/**/__tests__/**/*.test.{ts,tsx}'], environment: 'node' },
+        test: {
+          name: 'react',
+          include: ['packages/react/src/**/__tests__/**/*.test.{ts,tsx}'],
+          // Testing Library needs a DOM; the server-rendering tests opt out per file.
+          environment: 'jsdom',
+          testTimeout: 20_000,
+        },
       },
     ],
   },

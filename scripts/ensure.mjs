@@ -24,17 +24,28 @@ export function ensureNpmDeps({ cwd = root } = {}) {
     (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs)
   if (!stale) return
   const ci = process.env.CI === 'true' || process.env.CI === '1'
-  const args = ci ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']
-  console.log(
-    `remem: node_modules is ${existsSync(installed) ? 'out of date' : 'missing'}; running npm ${args.join(' ')}`,
-  )
-  const result = spawnSync(npmCommand(), args, { cwd, stdio: 'inherit' })
-  if (result.status !== 0) {
-    console.error(
-      `remem: npm ${args[0]} failed (exit ${result.status ?? result.signal}); fix the error above and run it again`,
-    )
-    process.exit(result.status || 1)
+  const install = ['install', '--no-audit', '--no-fund']
+  const args = ci ? ['ci', '--no-audit', '--no-fund'] : install
+  const state = existsSync(installed) ? 'out of date' : 'missing'
+  console.log(`remem: node_modules is ${state}; running npm ${args.join(' ')}`)
+  let status = npm(args, cwd)
+  if (status !== 0 && ci) {
+    // npm ci refuses a lock file that lacks optional packages the registry did not serve
+    // (e.g. a mirror without other platforms' binaries); npm install accepts it.
+    console.log(`remem: npm ci failed; falling back to npm ${install.join(' ')}`)
+    status = npm(install, cwd)
   }
+  if (status !== 0) {
+    console.error(
+      `remem: npm install failed (exit ${status}); fix the error above and run it again`,
+    )
+    process.exit(status || 1)
+  }
+}
+
+function npm(args, cwd) {
+  const result = spawnSync(npmCommand(), args, { cwd, stdio: 'inherit' })
+  return result.status ?? 1
 }
 
 /**

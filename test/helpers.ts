@@ -85,6 +85,7 @@ export async function readMemoryFromRedis(
 export function wrapStore(inner: Store, overrides: Partial<Store>): Store {
   return {
     kind: inner.kind,
+    projection: inner.projection,
     load: (name) => inner.load(name),
     append: (name, updates, relayId) => inner.append(name, updates, relayId),
     readSince: (name, afterId) => inner.readSince(name, afterId),

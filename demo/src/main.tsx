@@ -1,5 +1,5 @@
 import { createClient } from '@remem/client'
-import { StrictMode, useEffect, useReducer } from 'react'
+import { StrictMode, useSyncExternalStore } from 'react'
 import { createRoot } from 'react-dom/client'
 
 type Memory = ReturnType<ReturnType<typeof createClient>['memory']>
@@ -16,19 +16,18 @@ const dashboard = client.memory('dashboard')
 // For poking around in the console and for the e2e tests.
 Object.assign(window, { remem: { client, dashboard } })
 
-/** Re-renders on every change of `mem`, local or remote, and on every status change. */
-function useMemory(mem: Memory) {
-  const [, rerender] = useReducer((n: number) => n + 1, 0)
-  useEffect(() => {
-    const unsubscribe = mem.subscribe(rerender)
-    rerender() // a change between render and subscribe would be missed otherwise
-    return unsubscribe
-  }, [mem])
-  return { snapshot: mem.getSnapshot() as Readonly<Record<string, unknown>>, status: mem.status }
+/** The memory as a frozen plain object; re-renders on every change, local or remote. */
+function useSnapshot(mem: Memory) {
+  return useSyncExternalStore(mem.subscribe, mem.getSnapshot)
+}
+
+/** `{ connection, pending }`; re-renders when either changes. */
+function useStatus(mem: Memory) {
+  return useSyncExternalStore(mem.subscribeStatus, () => mem.status)
 }
 
 function StatusBar({ mem }: { mem: Memory }) {
-  const { status } = useMemory(mem)
+  const status = useStatus(mem)
   return (
     <header className="status-bar">
       <span className="title">remem demo</span>
@@ -44,7 +43,7 @@ function StatusBar({ mem }: { mem: Memory }) {
 }
 
 function Dashboard({ mem }: { mem: Memory }) {
-  const { snapshot } = useMemory(mem)
+  const snapshot = useSnapshot(mem)
   const cpu = snapshot['cpu']
   return (
     <main>

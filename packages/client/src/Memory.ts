@@ -3,7 +3,11 @@
  * through the relay. It is the SyncedDict at the root, plus change subscriptions,
  * snapshots, transactions and sync status.
  */
-import { ClosedError } from './errors.ts'
+import type * as Y from 'yjs'
+import { ClosedError, ValidationError } from './errors.ts'
+import { keyPath } from './model/path.ts'
+import { toJson } from './model/validate.ts'
+import { dictSet } from './model/write.ts'
 import { getRoot } from './model/layout.ts'
 import type { JsonObject } from './model/layout.ts'
 import { SnapshotCache } from './model/SnapshotCache.ts'
@@ -16,6 +20,8 @@ export class Memory extends SyncedDict {
   readonly #snapshots: SnapshotCache
   readonly #listeners = new Set<() => void>()
   readonly #transact: <T>(fn: () => T) => T
+  readonly #assertWritable: () => void
+  readonly #doc: Y.Doc
   readonly #state: { closed: boolean }
 
   /** @internal Created by `client.memory(name)`. */
@@ -43,9 +49,29 @@ export class Memory extends SyncedDict {
     super(getRoot(doc), context)
     this.#state = state
     this.#transact = context.transact
+    this.#assertWritable = context.assertWritable
+    this.#doc = doc
     this.#sync = sync
     this.#snapshots = new SnapshotCache(doc)
     doc.on('update', this.#notify)
+  }
+
+  /**
+   * Sets `key` to a JSON value. With `ttl` (ms), the key expires: its Redis projection gets
+   * that expiry, and when it expires the key leaves the memory everywhere.
+   * @example mem.set('session', { user: 'ada' }, { ttl: 60_000 })
+   */
+  override set(key: string, value: unknown, options?: { ttl?: number }): this {
+    const ttl = options?.ttl
+    if (ttl === undefined) return super.set(key, value)
+    if (!Number.isFinite(ttl) || ttl <= 0) {
+      throw new ValidationError(`ttl of "${key}" is ${String(ttl)}: give a positive number of milliseconds`, key)
+    }
+    this.#assertWritable()
+    const json = toJson(value, keyPath('', key))
+    const expiresAt = Date.now() + Math.ceil(ttl)
+    this.#transact(() => dictSet(getRoot(this.#doc), key, json, expiresAt))
+    return this
   }
 
   readonly #notify = (): void => {
@@ -89,6 +115,14 @@ export class Memory extends SyncedDict {
 
   /** Calls `listener` whenever {@link status} changes. Returns the unsubscribe. */
   subscribeStatus = (listener: () => void): (() => void) => this.#sync.subscribeStatus(listener)
+
+  /**
+   * @internal The memory's Yjs document, for tools that work on documents (`@remem/react`'s
+   * undo uses it for a `Y.UndoManager`). Write through the views, not through this.
+   */
+  get doc(): Y.Doc {
+    return this.#sync.doc
+  }
 
   /** @internal Stops syncing; used by `client.close()`. */
   async dispose(): Promise<void> {

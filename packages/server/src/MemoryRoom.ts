@@ -13,6 +13,7 @@ import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import type { Logger } from './logger.ts'
 import type { ClientSession } from './ClientSession.ts'
+import { ProjectionBridge, type ProjectionStats } from './ProjectionBridge.ts'
 import { type PublishedUpdate, type Store, compareIds } from './store/Store.ts'
 import { type UpdateLimits, hasPending, validateUpdate } from './validateUpdate.ts'
 
@@ -24,6 +25,10 @@ export interface RoomOptions extends UpdateLimits {
   compactAfter: number
   /** Largest number of queued updates appended in one store call. */
   maxBatch: number
+  /** Counters of the projection bridges. */
+  stats: ProjectionStats
+  /** Longest time a change waits before it is projected to plain keys. */
+  coalesceMs: number
 }
 
 interface Queued {
@@ -49,6 +54,8 @@ export class MemoryRoom {
   private retryMs = RETRY_MIN_MS
   private retryTimer: ReturnType<typeof setTimeout> | null = null
   private idleResolvers: Array<() => void> = []
+  /** Mirrors top-level keys to plain store keys and back; set once loaded. */
+  bridge: ProjectionBridge | null = null
   readonly ready: Promise<void>
 
   constructor(
@@ -69,6 +76,14 @@ export class MemoryRoom {
     await this.reload()
     loaded = true
     for (const message of buffered) this.receive(message)
+    this.bridge = new ProjectionBridge(this.name, this.doc, {
+      projection: this.options.store.projection,
+      logger: this.options.logger,
+      stats: this.options.stats,
+      coalesceMs: this.options.coalesceMs,
+    })
+    // External writes made while no relay held this memory are in it before anyone syncs.
+    await this.bridge.reconcile()
   }
 
   /** Applies the stored snapshot and log; safe on a live document (Yjs merges). */
@@ -188,7 +203,11 @@ export class MemoryRoom {
     for (const session of this.sessions) if (session !== origin) session.send(frame)
     // What a client changed is persisted as the effective update Yjs reports, so
     // duplicates and no-ops never reach the log.
-    if (origin !== STORE_ORIGIN) this.queue.push({ update, ack: null })
+    if (origin !== STORE_ORIGIN) {
+      this.queue.push({ update, ack: null })
+      // After the current task, so that a client update's ack joins the same batch.
+      queueMicrotask(() => this.flush())
+    }
   }
 
   /** Persists queued updates in order, retrying while the store is down, then acks. */
@@ -265,6 +284,7 @@ export class MemoryRoom {
     this.closed = true
     if (this.retryTimer) clearTimeout(this.retryTimer)
     for (const resolve of this.idleResolvers.splice(0)) resolve()
+    await this.bridge?.close()
     this.doc.off('update', this.onDocUpdate)
     this.doc.destroy()
     await this.unsubscribe?.().catch(() => undefined)

@@ -11,14 +11,17 @@ import { WebSocketServer } from 'ws'
 import { ClientSession, type SessionHost } from './ClientSession.ts'
 import type { Logger } from './logger.ts'
 import { MemoryRoom, type RoomOptions } from './MemoryRoom.ts'
+import type { ProjectionStats } from './ProjectionBridge.ts'
 import type { Store } from './store/Store.ts'
 
 export interface RelaySettings {
   idleUnloadMs: number
+  /** With keyspace notifications off: how often loaded memories reconcile. 0: never. */
+  reconcileIntervalMs: number
   heartbeatMs: number
   maxFrameBytes: number
   shutdownTimeoutMs: number
-  room: Omit<RoomOptions, 'store' | 'relayId' | 'logger'>
+  room: Omit<RoomOptions, 'store' | 'relayId' | 'logger' | 'stats'>
 }
 
 export class Relay implements SessionHost {
@@ -32,6 +35,10 @@ export class Relay implements SessionHost {
   private readonly heartbeat: ReturnType<typeof setInterval>
   private readonly offStatus: () => void
   private closing: Promise<void> | null = null
+  private stopWatching: (() => Promise<void>) | null = null
+  private reconcileTimer: ReturnType<typeof setInterval> | null = null
+  /** Counters of projection work: external changes ingested, keys written. */
+  readonly stats: ProjectionStats = { ingests: 0, projected: 0 }
 
   constructor(
     readonly server: Server,
@@ -52,7 +59,23 @@ export class Relay implements SessionHost {
       if (status === 'down') return logger.warn('store unreachable; acknowledgements withheld')
       logger.info('store reachable again; catching up', { memories: this.rooms.size })
       for (const room of this.rooms.values()) void room.catchUp().catch(() => undefined)
+      this.reconcileAll()
     })
+  }
+
+  /**
+   * Follows changes other clients make to projection keys. Rejects (naming what to run)
+   * when the store cannot notify and keyspace notifications were not turned off.
+   */
+  async start(): Promise<void> {
+    this.stopWatching = await this.store.projection.watch(
+      (event) => this.rooms.get(event.name)?.bridge?.onKeyEvent(event.key),
+      () => this.reconcileAll(),
+    )
+    if (this.settings.reconcileIntervalMs > 0) {
+      this.reconcileTimer = setInterval(() => this.reconcileAll(), this.settings.reconcileIntervalMs)
+      this.reconcileTimer.unref()
+    }
   }
 
   /** The `ws://` URL clients connect to. */
@@ -66,6 +89,11 @@ export class Relay implements SessionHost {
     return (this.server.address() as AddressInfo).port
   }
 
+  /** Compares every loaded memory with its projection keys (after missed notifications). */
+  reconcileAll(): void {
+    for (const room of this.rooms.values()) void room.bridge?.reconcile().catch(() => undefined)
+  }
+
   openRoom(name: string): Promise<MemoryRoom> {
     const timer = this.unloadTimers.get(name)
     if (timer) {
@@ -76,6 +104,7 @@ export class Relay implements SessionHost {
     if (existing) return existing
     const room = new MemoryRoom(name, {
       ...this.settings.room,
+      stats: this.stats,
       store: this.store,
       relayId: this.id,
       logger: this.logger,
@@ -130,6 +159,8 @@ export class Relay implements SessionHost {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.heartbeat)
+      if (this.reconcileTimer) clearInterval(this.reconcileTimer)
+      await this.stopWatching?.().catch(() => undefined)
       for (const timer of this.unloadTimers.values()) clearTimeout(timer)
       this.unloadTimers.clear()
       this.offStatus()

@@ -4,6 +4,7 @@ import { type Logger, consoleLogger } from './logger.ts'
 import { Relay } from './Relay.ts'
 import { EmbeddedStore } from './store/EmbeddedStore.ts'
 import { RedisStore } from './store/RedisStore.ts'
+import type { KeyspaceMode } from './store/Projection.ts'
 import type { Store } from './store/Store.ts'
 
 /** Options of {@link createRelay}. */
@@ -20,6 +21,17 @@ export interface RelayOptions {
   redis?: string | RedisOptions
   /** Prefix of every Redis key of user values. @default 'memory:' */
   prefix?: string
+  /**
+   * 'on': follow Redis keyspace notifications (the relay enables them with CONFIG SET, or
+   * fails at startup naming the command to run where that is not allowed). 'off': find
+   * external changes by reconciling loaded memories every `reconcileIntervalMs`.
+   * @default 'on'
+   */
+  keyspace?: KeyspaceMode
+  /** With `keyspace: 'off'`, how often loaded memories are reconciled. @default 5000 */
+  reconcileIntervalMs?: number
+  /** Longest time a change waits before it is written to its plain Redis key. @default 50 */
+  projectionCoalesceMs?: number
   /** A ready store; overrides `redis`. The caller closes it. */
   store?: Store
   /** Unload a memory this long after its last client left. @default 30000 */
@@ -66,8 +78,8 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
   const store: Store =
     options.store ??
     (options.redis !== undefined
-      ? await RedisStore.connect({ redis: options.redis, prefix })
-      : new EmbeddedStore())
+      ? await RedisStore.connect({ redis: options.redis, prefix, keyspace: options.keyspace ?? 'on' })
+      : new EmbeddedStore({ prefix }))
   const server = createServer((request, response) => {
     if (request.url === '/healthz') {
       response.writeHead(200, { 'content-type': 'application/json' })
@@ -83,6 +95,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
     logger,
     {
       idleUnloadMs: options.idleUnloadMs ?? 30_000,
+      reconcileIntervalMs: options.keyspace === 'off' ? (options.reconcileIntervalMs ?? 5_000) : 0,
       heartbeatMs: options.heartbeatMs ?? 15_000,
       maxFrameBytes: options.maxFrameBytes ?? 2 * 1024 * 1024,
       shutdownTimeoutMs: options.shutdownTimeoutMs ?? 5_000,
@@ -91,11 +104,13 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
         maxClockAdvance: options.maxClockAdvance ?? 10_000_000,
         compactAfter: options.compactAfter ?? 500,
         maxBatch: 256,
+        coalesceMs: options.projectionCoalesceMs ?? 50,
       },
     },
     ownsStore,
   )
   try {
+    await relay.start()
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => {
@@ -104,7 +119,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
       })
     })
   } catch (error) {
-    if (ownsStore) await store.close()
+    await relay.close()
     throw error
   }
   return {

@@ -8,6 +8,7 @@
  * megabytes (a `Y.Map` keeps an item per overwrite).
  *
  * - dict entry, primitive value: a plain object `{ k: key, v: value }`
+ *   (top-level entries may carry `x`: expiry in ms since the epoch, from `set(…, { ttl })`)
  * - dict entry, nested value:    a write-once `Y.Map` `{ k: key, t: 'd' | 'l', v: Y.Array }`
  * - list item, primitive value:  the value itself
  * - list item, nested value:     a write-once `Y.Map` `{ t: 'd' | 'l', v: Y.Array }`
@@ -39,7 +40,7 @@ export type Slot =
   | { kind: NodeKind; value: Y.Array<unknown> }
 
 /** A decoded dict entry: its key, its slot and its index in the dict's array. */
-export type DictEntry = Slot & { key: string; index: number }
+export type DictEntry = Slot & { key: string; index: number; expiresAt?: number }
 
 export function isPrimitive(value: unknown): value is JsonPrimitive {
   return (
@@ -60,15 +61,19 @@ function decodeWrapper(map: Y.Map<unknown>): Slot | null {
 }
 
 /** Decodes one raw element of a dict's array, or returns null when it is not an entry. */
-export function decodeDictEntry(raw: unknown): (Slot & { key: string }) | null {
+export function decodeDictEntry(raw: unknown): (Slot & { key: string; expiresAt?: number }) | null {
   if (raw instanceof Y.Map) {
     const key = raw.get('k')
     const slot = decodeWrapper(raw)
-    return typeof key === 'string' && slot ? { ...slot, key } : null
+    if (typeof key !== 'string' || !slot) return null
+    const expiresAt = raw.get('x')
+    return typeof expiresAt === 'number' ? { ...slot, key, expiresAt } : { ...slot, key }
   }
   if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && !(raw instanceof Y.AbstractType)) {
-    const { k, v } = raw as { k?: unknown; v?: unknown }
-    if (typeof k === 'string' && isPrimitive(v)) return { kind: 'value', key: k, value: v }
+    const { k, v, x } = raw as { k?: unknown; v?: unknown; x?: unknown }
+    if (typeof k === 'string' && isPrimitive(v)) {
+      return typeof x === 'number' ? { kind: 'value', key: k, value: v, expiresAt: x } : { kind: 'value', key: k, value: v }
+    }
   }
   return null
 }
@@ -98,18 +103,20 @@ export function buildNode(value: Json): { kind: NodeKind; array: Y.Array<unknown
   return null
 }
 
-function wrap(node: { kind: NodeKind; array: Y.Array<unknown> }, key?: string): Y.Map<unknown> {
+function wrap(node: { kind: NodeKind; array: Y.Array<unknown> }, key?: string, expiresAt?: number): Y.Map<unknown> {
   const map = new Y.Map<unknown>()
   if (key !== undefined) map.set('k', key)
+  if (expiresAt !== undefined) map.set('x', expiresAt)
   map.set('t', KIND_TAG[node.kind])
   map.set('v', node.array)
   return map
 }
 
 /** The raw element that stores `key: value` in a dict's array. */
-export function encodeDictEntry(key: string, value: Json): unknown {
+export function encodeDictEntry(key: string, value: Json, expiresAt?: number): unknown {
   const node = buildNode(value)
-  return node ? wrap(node, key) : { k: key, v: value }
+  if (node) return wrap(node, key, expiresAt)
+  return expiresAt === undefined ? { k: key, v: value } : { k: key, v: value, x: expiresAt }
 }
 
 /** The raw element that stores `value` in a list's array. */

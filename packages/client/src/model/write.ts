@@ -62,16 +62,17 @@ function indicesOfKey(array: Y.Array<unknown>, key: string): number[] {
 /**
  * Writes `key: value` into a dict's array. Same value: nothing happens. Dict over dict and
  * list over list: a diff. Otherwise every entry of `key` is removed and one is appended.
+ * An expiry (`expiresAt`, ms since the epoch; top-level keys only) always writes a new entry.
  */
-export function dictSet(array: Y.Array<unknown>, key: string, value: Json): void {
+export function dictSet(array: Y.Array<unknown>, key: string, value: Json, expiresAt?: number): void {
   const current = scanDict(array).entries.get(key)
-  if (current) {
+  if (current && current.expiresAt === undefined && expiresAt === undefined) {
     if (current.kind === 'dict' && isObject(value)) return assignDict(current.value, value)
     if (current.kind === 'list' && Array.isArray(value)) return assignList(current.value, value)
     if (current.kind === 'value' && current.value === value) return
   }
   deleteIndices(array, indicesOfKey(array, key))
-  array.push([encodeDictEntry(key, value)])
+  array.push([encodeDictEntry(key, value, expiresAt)])
 }
 
 /** Removes every entry of `key` from a dict's array; returns whether one existed. */
@@ -110,4 +111,36 @@ export function assignList(array: Y.Array<unknown>, value: Json[]): void {
     last !== undefined ? last + 1 : head < items.length ? items[head]!.index : array.length
   if (fresh.length > 0) array.insert(insertAt, fresh)
   deleteIndices(array, doomed)
+}
+
+/**
+ * Applies what changed between `base` and `next` (two versions of `key` written by someone
+ * outside the document) to the dict's current content, leaving everything else alone: a
+ * field that differs between `base` and `next` is written, a field `next` dropped is
+ * deleted, and fields the document changed meanwhile survive. Without a base (`undefined`),
+ * the document's current value is the base.
+ */
+export function mergeDictKey(
+  array: Y.Array<unknown>,
+  key: string,
+  base: Json | undefined,
+  next: Json,
+  expiresAt?: number,
+): void {
+  const current = scanDict(array).entries.get(key)
+  if (!current || current.expiresAt !== expiresAt || base === undefined) {
+    dictSet(array, key, next, expiresAt)
+    return
+  }
+  if (current.kind === 'dict' && isObject(base) && isObject(next)) {
+    for (const field of Object.keys(base)) {
+      if (!Object.hasOwn(next, field)) dictDelete(current.value, field)
+    }
+    for (const [field, value] of Object.entries(next)) {
+      const before = Object.hasOwn(base, field) ? base[field] : undefined
+      if (before === undefined || !jsonEquals(before, value)) mergeDictKey(current.value, field, before, value)
+    }
+    return
+  }
+  if (!jsonEquals(base, next)) dictSet(array, key, next, expiresAt)
 }

@@ -22,4 +22,4 @@ export {
   slotToJSON,
 } from '../model/layout.ts'
 export type { Json, JsonObject, JsonPrimitive, NodeKind, Slot } from '../model/layout.ts'
-export { assignDict, assignList, dictDelete, dictSet, jsonEquals } from '../model/write.ts'
+export { assignDict, assignList, dictDelete, dictSet, jsonEquals, mergeDictKey } from '../model/write.ts'

@@ -1,3 +1,4 @@
+import { EmbeddedProjection } from './EmbeddedProjection.ts'
 import { compareIds } from './Store.ts'
 import type {
   AppendResult,
@@ -30,6 +31,13 @@ interface Subscription {
  */
 export class EmbeddedStore implements Store {
   readonly kind = 'embedded' as const
+  /** The plain keys of every memory; write to it as another Redis client would. */
+  readonly projection: EmbeddedProjection
+
+  /** @param options.prefix prefix of projection keys. @default 'memory:' */
+  constructor(options: { prefix?: string } = {}) {
+    this.projection = new EmbeddedProjection(options.prefix ?? 'memory:')
+  }
   private readonly memories = new Map<string, MemoryRecord>()
   private readonly subscribers = new Map<string, Set<Subscription>>()
   private readonly statusListeners = new Set<(status: StoreStatus) => void>()
@@ -107,6 +115,7 @@ export class EmbeddedStore implements Store {
     }
     this.subscribers.clear()
     this.statusListeners.clear()
+    this.projection.close()
   }
 
   /**

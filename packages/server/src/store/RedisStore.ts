@@ -1,4 +1,6 @@
 import { Redis } from 'ioredis'
+import type { KeyspaceMode } from './Projection.ts'
+import { RedisProjection } from './RedisProjection.ts'
 import type { RedisOptions } from 'ioredis'
 import { appendScript, compactScript, loadScript, readSinceScript } from './redisScripts.ts'
 import { describeRedisOptions, maskRedisUrl } from './redisUrl.ts'
@@ -24,6 +26,12 @@ export interface RedisStoreOptions {
    * @default 'memory:'
    */
   prefix?: string
+  /**
+   * 'on': the relay enables and follows keyspace notifications for projection keys.
+   * 'off': it does not (managed Redis without CONFIG); changes are found by reconcile.
+   * @default 'on'
+   */
+  keyspace?: KeyspaceMode
 }
 
 /** Options of {@link RedisStore.connect}. */
@@ -102,6 +110,7 @@ export class RedisStore implements Store {
   private reported: StoreStatus = 'up'
   private lastError: Error | null = null
   private closed = false
+  readonly projection: RedisProjection
 
   constructor(options: RedisStoreOptions) {
     this.prefix = options.prefix ?? 'memory:'
@@ -113,6 +122,7 @@ export class RedisStore implements Store {
     redis.defineCommand('rememReadSince', { numberOfKeys: 2, lua: readSinceScript })
     redis.defineCommand('rememCompact', { numberOfKeys: 2, lua: compactScript })
     this.redis = redis as Redis & RememCommands
+    this.projection = new RedisProjection({ redis, prefix: this.prefix, keyspace: options.keyspace ?? 'on' })
     this.watch(redis, (up) => {
       this.commandUp = up
     })

@@ -6,6 +6,7 @@
  * Every published update carries its own id and the id of the entry before it in the log,
  * so a relay that sees `prevId !== lastIdItHas` knows it missed one and calls `readSince`.
  */
+import type { Projection } from './Projection.ts'
 
 /** One persisted update. */
 export interface LogEntry {
@@ -44,6 +45,8 @@ export type StoreStatus = 'up' | 'down'
 /** The storage seam of the relay. `EmbeddedStore` and `RedisStore` implement it. */
 export interface Store {
   readonly kind: 'embedded' | 'redis'
+  /** The plain keys that mirror each memory's top-level keys (see Projection.ts). */
+  readonly projection: Projection
   /** Loads the snapshot and the log of memory `name` (empty for a new memory). */
   load(name: string): Promise<StoredMemory>
   /**

@@ -1,0 +1,11 @@
+export { RememProvider } from './RememProvider.tsx'
+export type {
+  RememProviderClientProps,
+  RememProviderProps,
+  RememProviderUrlProps,
+} from './RememProvider.tsx'
+export { useSharedMemory } from './useSharedMemory.ts'
+export { useSyncStatus } from './useSyncStatus.ts'
+export { useUndo } from './useUndo.ts'
+export type { UndoControls } from './useUndo.ts'
+export type { UndoState } from './UndoStore.ts'

@@ -1,0 +1,241 @@
+/**
+ * Keeps one memory's document and its projection keys in step, both ways.
+ *
+ * Out: top-level keys changed by a transaction (any origin) are written to the projection
+ * at most every `coalesceMs`. Writes of a value already recorded are skipped by the store,
+ * so several relays holding the memory write each value once.
+ * In: a change event for a projection key is read, claimed (only one relay applies a
+ * given change, and the relays' own writes are never claimed), and merged into the document
+ * against the last value this relay knew, so concurrent edits of other fields survive.
+ * Reconcile compares every projection key with its record when the memory loads and after
+ * a Redis reconnect.
+ */
+import {
+  type Json,
+  decodeDictEntry,
+  dictDelete,
+  getRoot,
+  jsonEquals,
+  mergeDictKey,
+  scanDict,
+  slotToJSON,
+} from '@remem/client/protocol'
+import type * as Y from 'yjs'
+import type { Logger } from './logger.ts'
+import type { KeyRead, Projection, ProjectionWrite } from './store/Projection.ts'
+import { recordFor } from './store/projectionFormat.ts'
+
+/** Origin of document changes that came from the projection. */
+export const INGEST_ORIGIN = Symbol('remem.ingest')
+
+/** Counters shared by the bridges of one relay. */
+export interface ProjectionStats {
+  /** External changes applied to documents. */
+  ingests: number
+  /** Projection keys written or deleted. */
+  projected: number
+}
+
+export interface BridgeOptions {
+  projection: Projection
+  logger: Logger
+  stats: ProjectionStats
+  /** Longest time a change waits before it is projected. */
+  coalesceMs: number
+}
+
+const RETRY_MS = 500
+
+export class ProjectionBridge {
+  private readonly dirty = new Set<string>()
+  /** The winning raw entry of each top-level key, to spot replaced and removed keys. */
+  private winners = new Map<string, unknown>()
+  /** What each key held when this relay last projected or ingested it: the merge base. */
+  private readonly bases = new Map<string, Json>()
+  private readonly queuedIngests = new Set<string>()
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private chain: Promise<void> = Promise.resolve()
+  private closed = false
+
+  constructor(
+    readonly name: string,
+    private readonly doc: Y.Doc,
+    private readonly options: BridgeOptions,
+  ) {
+    this.winners = this.readWinners()
+    doc.on('afterTransaction', this.onTransaction)
+  }
+
+  private get root(): Y.Array<unknown> {
+    return getRoot(this.doc)
+  }
+
+  private readWinners(): Map<string, unknown> {
+    const winners = new Map<string, unknown>()
+    let index = 0
+    const raws = this.root.toArray()
+    for (const [key, entry] of scanDict(this.root).entries) {
+      index = entry.index
+      winners.set(key, raws[index])
+    }
+    return winners
+  }
+
+  private readonly onTransaction = (transaction: Y.Transaction): void => {
+    const root = this.root
+    for (const type of transaction.changedParentTypes.keys()) {
+      if (type === root) continue
+      const key = topLevelKey(type, root)
+      if (key !== null) this.dirty.add(key)
+    }
+    if (transaction.changed.has(root)) {
+      const winners = this.readWinners()
+      for (const [key, raw] of winners) if (this.winners.get(key) !== raw) this.dirty.add(key)
+      for (const key of this.winners.keys()) if (!winners.has(key)) this.dirty.add(key)
+      this.winners = winners
+    }
+    if (this.dirty.size > 0) this.schedule(this.options.coalesceMs)
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer || this.closed) return
+    this.timer = setTimeout(() => {
+      this.timer = null
+      void this.flush()
+    }, delayMs)
+  }
+
+  /** Runs `task` after the bridge's other work, never concurrently with it. */
+  private serial(task: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(() => (this.closed ? undefined : task()))
+    this.chain = run.catch((error: unknown) => {
+      this.options.logger.warn('projection work failed; will retry', { memory: this.name, error: String(error) })
+      this.schedule(RETRY_MS)
+    })
+    return run
+  }
+
+  /** Writes every dirty key to the projection now. */
+  flush(): Promise<void> {
+    return this.serial(async () => {
+      if (this.dirty.size === 0) return
+      const keys = [...this.dirty]
+      this.dirty.clear()
+      const { entries } = scanDict(this.root)
+      const writes: ProjectionWrite[] = keys.map((key) => {
+        const entry = entries.get(key)
+        if (!entry) return { key, value: undefined }
+        const value = slotToJSON(entry)
+        return entry.expiresAt === undefined ? { key, value } : { key, value, expiresAt: entry.expiresAt }
+      })
+      let result
+      try {
+        result = await this.options.projection.write(this.name, writes)
+      } catch (error) {
+        for (const key of keys) this.dirty.add(key)
+        throw error
+      }
+      this.options.stats.projected += result.written
+      const conflicts = new Set(result.conflicts)
+      for (const write of writes) {
+        if (conflicts.has(write.key)) continue
+        if (write.value === undefined) this.bases.delete(write.key)
+        else this.bases.set(write.key, write.value)
+      }
+      // Keys holding an external change nobody ingested: ingest it, then project again.
+      for (const key of conflicts) {
+        await this.ingestNow(key)
+        this.dirty.add(key)
+      }
+      if (conflicts.size > 0) this.schedule(this.options.coalesceMs)
+    })
+  }
+
+  /** Handles a change event for `key` from the store. */
+  onKeyEvent(key: string): void {
+    if (this.queuedIngests.has(key)) return
+    this.queuedIngests.add(key)
+    void this.serial(async () => {
+      this.queuedIngests.delete(key)
+      await this.ingestNow(key)
+    })
+  }
+
+  private async ingestNow(key: string, known?: KeyRead): Promise<void> {
+    const read = known ?? (await this.options.projection.read(this.name, key))
+    if (read.kind === 'unsupported') {
+      this.options.logger.warn('projection key holds a type remem does not map; skipped', {
+        memory: this.name,
+        key,
+        type: read.type,
+      })
+      return
+    }
+    if (!(await this.options.projection.claim(this.name, key, read))) return
+    this.options.stats.ingests++
+    this.apply(key, read)
+  }
+
+  private apply(key: string, read: KeyRead): void {
+    const root = this.root
+    const current = scanDict(root).entries.get(key)
+    const currentValue = current ? slotToJSON(current) : undefined
+    const base = this.bases.get(key)
+    this.doc.transact(() => {
+      if (read.kind === 'value') {
+        mergeDictKey(root, key, base, read.value, read.expiresAt)
+      } else if (current && (base === undefined || jsonEquals(base, currentValue!))) {
+        // A delete wins unless the document changed the key since this relay last saw it.
+        dictDelete(root, key)
+      }
+    }, INGEST_ORIGIN)
+    if (read.kind === 'value') this.bases.set(key, read.value)
+    else this.bases.delete(key)
+  }
+
+  /** Compares every projection key with its record and the document; fixes what differs. */
+  reconcile(): Promise<void> {
+    return this.serial(async () => {
+      const { keys, recorded } = await this.options.projection.readAll(this.name)
+      const { entries } = scanDict(this.root)
+      for (const key of new Set([...keys.keys(), ...recorded.keys(), ...entries.keys()])) {
+        const read: KeyRead = keys.get(key) ?? { kind: 'absent' }
+        const record = recorded.get(key)
+        const matches =
+          read.kind === 'absent'
+            ? record === undefined
+            : read.kind === 'value' && record === recordFor(read.value, read.expiresAt, read.raw)
+        if (matches) {
+          // The key holds what a relay wrote: the document is at least as new.
+          if (read.kind === 'value') this.bases.set(key, read.value)
+        } else {
+          await this.ingestNow(key, read)
+        }
+        this.dirty.add(key)
+      }
+      this.schedule(0)
+    })
+  }
+
+  /** Projects what is dirty, then stops. */
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    await this.flush().catch(() => undefined)
+    this.closed = true
+    this.doc.off('afterTransaction', this.onTransaction)
+  }
+}
+
+/** The top-level key whose value contains `type`, or null. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Yjs types nest any events
+function topLevelKey(type: Y.AbstractType<any>, root: Y.Array<unknown>): string | null {
+  let current: Y.AbstractType<any> = type
+  while (current._item) {
+    const parent = current._item.parent as Y.AbstractType<any> | null
+    if (parent === root) return decodeDictEntry(current)?.key ?? null
+    if (!parent) return null
+    current = parent
+  }
+  return null
+}

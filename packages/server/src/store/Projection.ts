@@ -1,0 +1,77 @@
+/**
+ * The projection: every top-level key of a memory mirrored to a plain store key
+ * `P{name}:{key}`, so that any Redis client reads and writes memories. The relay writes
+ * it (`write`), learns of other writers' changes (`watch`, `read`, `claim`), and compares
+ * it with its documents (`readAll`).
+ *
+ * The `proj` record of each key (see `recordFor`) says what the key held when a relay last
+ * wrote or ingested it. A key matching its record is the relays' own doing and is never
+ * ingested; a key that does not match is an external change, and `write` will not
+ * overwrite it until it has been ingested.
+ */
+import type { Json } from '@remem/client/protocol'
+
+/** One key to project: its value (undefined deletes it) and optional expiry (ms epoch). */
+export interface ProjectionWrite {
+  key: string
+  value: Json | undefined
+  expiresAt?: number
+}
+
+/** What a projection key holds now. */
+export type KeyRead =
+  | { kind: 'value'; value: Json; raw: string | null; expiresAt?: number }
+  | { kind: 'absent' }
+  | { kind: 'unsupported'; type: string }
+
+/** Result of a projection write. */
+export interface WriteResult {
+  /** Keys written (or deleted). */
+  written: number
+  /** Keys not written because they hold an external change that was not ingested yet. */
+  conflicts: string[]
+}
+
+/** A change another client made to a projection key (a keyspace notification). */
+export interface KeyEvent {
+  name: string
+  key: string
+  /** The Redis event: set, del, expired, evicted, rename_from, hset, … */
+  event: string
+}
+
+export type KeyspaceMode = 'on' | 'off'
+
+export interface Projection {
+  /**
+   * Writes each key whose value differs from its record, deletes keys whose value is
+   * undefined, and records what it wrote. Leaves keys holding un-ingested changes alone.
+   */
+  write(name: string, writes: ProjectionWrite[]): Promise<WriteResult>
+  /** Reads one projection key (with its expiry). */
+  read(name: string, key: string): Promise<KeyRead>
+  /** Every projection key of a memory, and the records. */
+  readAll(name: string): Promise<{ keys: Map<string, KeyRead>; recorded: Map<string, string> }>
+  /**
+   * Claims the ingestion of what `read` found: records it unless it is already recorded
+   * (this or another relay's doing), and returns whether the caller should apply it. A bare
+   * (unwrapped) text is rewritten in the wrapped layout if it is still there.
+   */
+  claim(name: string, key: string, read: KeyRead): Promise<boolean>
+  /**
+   * Calls `listener` for changes to projection keys. With keyspace 'on' the store is set up
+   * to notify (Redis: `notify-keyspace-events`); it throws, naming the command to run,
+   * where that is not allowed. `onGap` runs when events may have been missed (the
+   * notification connection was re-established); callers reconcile then.
+   */
+  watch(listener: (event: KeyEvent) => void, onGap?: () => void): Promise<() => Promise<void>>
+}
+
+/** Splits a projection key `P{name}:{key}` into name and key, or null if it is not one. */
+export function splitProjectionKey(prefix: string, fullKey: string): { name: string; key: string } | null {
+  if (!fullKey.startsWith(prefix)) return null
+  const rest = fullKey.slice(prefix.length)
+  const colon = rest.indexOf(':')
+  if (colon <= 0) return null
+  return { name: rest.slice(0, colon), key: rest.slice(colon + 1) }
+}

@@ -1,0 +1,270 @@
+/**
+ * The projection on Redis: plain string keys `P{name}:{key}` in the wrapped layout, the
+ * `remem:{P{name}}:proj` hash of recorded value hashes, and keyspace notifications for
+ * changes that other Redis clients make.
+ */
+import type { Redis } from 'ioredis'
+import type { Json } from '@remem/client/protocol'
+import type { KeyEvent, KeyRead, KeyspaceMode, Projection, ProjectionWrite, WriteResult } from './Projection.ts'
+import { splitProjectionKey } from './Projection.ts'
+import {
+  escapeGlob,
+  isWrappedText,
+  parseElement,
+  parseStoredString,
+  recordFor,
+  valueHash,
+  wrapValue,
+} from './projectionFormat.ts'
+
+/** Keyspace event classes the relay needs: generic, string, list, set, hash, zset, expired, evicted. */
+const NEEDED_FLAGS = 'g$lshzxe'
+
+const SPLIT_RECORD = `
+local function split(rec)
+  local i = string.find(rec, ':', 1, true)
+  return string.sub(rec, 1, i - 1), string.sub(rec, i + 1)
+end
+`
+
+// KEYS: value key, proj hash. ARGV: field, mode ('set' | 'del'), value hash, wrapped text,
+// pxat ('' for none). Returns 1 written, 0 nothing to do, -1 an un-ingested external change.
+const PROJECT = `${SPLIT_RECORD}
+local rec = redis.call('HGET', KEYS[2], ARGV[1])
+local kind = redis.call('TYPE', KEYS[1]).ok
+local recValue, recText = nil, nil
+if rec then recValue, recText = split(rec) end
+if kind == 'none' then
+  if rec then return -1 end
+elseif kind == 'string' then
+  if not rec or recText ~= redis.sha1hex(redis.call('GET', KEYS[1])) then return -1 end
+else
+  if not rec or recText ~= '' then return -1 end
+end
+if ARGV[2] == 'del' then
+  if kind == 'none' then return 0 end
+  redis.call('DEL', KEYS[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return 1
+end
+if kind ~= 'none' and recValue == ARGV[3] then return 0 end
+if kind ~= 'string' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
+if ARGV[5] ~= '' then
+  redis.call('SET', KEYS[1], ARGV[4], 'PXAT', ARGV[5])
+else
+  redis.call('SET', KEYS[1], ARGV[4])
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3] .. ':' .. redis.sha1hex(ARGV[4]))
+return 1
+`
+
+// KEYS: value key, proj hash. ARGV: field, record of what was read ('' = key absent),
+// text to rewrite ('' = none), wrapped text, record of the wrapped text.
+// Returns 1 when the caller should apply the change.
+const CLAIM = `${SPLIT_RECORD}
+local rec = redis.call('HGET', KEYS[2], ARGV[1])
+if ARGV[2] == '' then
+  if not rec or redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return 1
+end
+if rec == ARGV[2] then return 0 end
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind == 'string' then
+  local _, readText = split(ARGV[2])
+  local current = redis.call('GET', KEYS[1])
+  -- Changed again since it was read: that change brings its own notification.
+  if redis.sha1hex(current) ~= readText then return 0 end
+  if ARGV[3] ~= '' then
+    redis.call('SET', KEYS[1], ARGV[4], 'KEEPTTL')
+    redis.call('HSET', KEYS[2], ARGV[1], ARGV[5])
+    return 1
+  end
+elseif kind == 'none' then
+  return 0
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1
+`
+
+interface ProjectionCommands {
+  rememProject(valueKey: string, projKey: string, ...args: string[]): Promise<number>
+  rememClaim(valueKey: string, projKey: string, ...args: string[]): Promise<number>
+}
+
+export interface RedisProjectionOptions {
+  redis: Redis
+  prefix: string
+  /** 'off': no keyspace notifications; changes are found by periodic reconcile. */
+  keyspace: KeyspaceMode
+}
+
+export class RedisProjection implements Projection {
+  private readonly redis: Redis & ProjectionCommands
+  private readonly prefix: string
+  private subscriber: Redis | null = null
+
+  constructor(private readonly options: RedisProjectionOptions) {
+    this.prefix = options.prefix
+    const redis = options.redis as Redis & Partial<ProjectionCommands>
+    if (!redis.rememProject) redis.defineCommand('rememProject', { numberOfKeys: 2, lua: PROJECT })
+    if (!redis.rememClaim) redis.defineCommand('rememClaim', { numberOfKeys: 2, lua: CLAIM })
+    this.redis = redis as Redis & ProjectionCommands
+  }
+
+  private valueKey(name: string, key: string): string {
+    return `${this.prefix}${name}:${key}`
+  }
+
+  private projKey(name: string): string {
+    return `remem:{${this.prefix}${name}}:proj`
+  }
+
+  async write(name: string, writes: ProjectionWrite[]): Promise<WriteResult> {
+    const outcome: WriteResult = { written: 0, conflicts: [] }
+    if (writes.length === 0) return outcome
+    const pipeline = this.redis.pipeline() as unknown as ProjectionCommands & {
+      exec(): Promise<Array<[Error | null, unknown]> | null>
+    }
+    for (const { key, value, expiresAt } of writes) {
+      const args =
+        value === undefined
+          ? [key, 'del', '', '', '']
+          : [key, 'set', valueHash(value, expiresAt), wrapValue(value), expiresAt ? String(expiresAt) : '']
+      void pipeline.rememProject(this.valueKey(name, key), this.projKey(name), ...args)
+    }
+    const results = (await pipeline.exec()) ?? []
+    results.forEach(([error, result], index) => {
+      if (error) throw error
+      if (result === -1) outcome.conflicts.push(writes[index]!.key)
+      else outcome.written += Number(result)
+    })
+    return outcome
+  }
+
+  async read(name: string, key: string): Promise<KeyRead> {
+    return this.readKey(this.valueKey(name, key))
+  }
+
+  private async readKey(fullKey: string): Promise<KeyRead> {
+    const type = await this.redis.type(fullKey)
+    let value: Json
+    let raw: string | null = null
+    switch (type) {
+      case 'none':
+        return { kind: 'absent' }
+      case 'string': {
+        raw = await this.redis.get(fullKey)
+        if (raw === null) return { kind: 'absent' }
+        value = parseStoredString(raw)
+        break
+      }
+      case 'hash': {
+        const fields = await this.redis.hgetall(fullKey)
+        const dict: Record<string, Json> = {}
+        for (const [field, text] of Object.entries(fields)) {
+          Object.defineProperty(dict, field, { value: parseElement(text), enumerable: true, writable: true, configurable: true })
+        }
+        value = dict
+        break
+      }
+      case 'list':
+        value = (await this.redis.lrange(fullKey, 0, -1)).map(parseElement)
+        break
+      default:
+        return { kind: 'unsupported', type }
+    }
+    const at = Number(await this.redis.call('PEXPIRETIME', fullKey))
+    return at > 0 ? { kind: 'value', value, raw, expiresAt: at } : { kind: 'value', value, raw }
+  }
+
+  async readAll(name: string): Promise<{ keys: Map<string, KeyRead>; recorded: Map<string, string> }> {
+    const keys = new Map<string, KeyRead>()
+    const pattern = `${escapeGlob(`${this.prefix}${name}:`)}*`
+    let cursor = '0'
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500)
+      cursor = next
+      for (const fullKey of batch) {
+        const split = splitProjectionKey(this.prefix, fullKey)
+        if (split && split.name === name) keys.set(split.key, await this.readKey(fullKey))
+      }
+    } while (cursor !== '0')
+    const recorded = new Map(Object.entries(await this.redis.hgetall(this.projKey(name))))
+    return { keys, recorded }
+  }
+
+  async claim(name: string, key: string, read: KeyRead): Promise<boolean> {
+    if (read.kind === 'unsupported') return false
+    let args: string[]
+    if (read.kind === 'absent') {
+      args = [key, '', '', '', '']
+    } else {
+      const record = recordFor(read.value, read.expiresAt, read.raw)
+      const rewrite = read.raw !== null && !isWrappedText(read.raw)
+      const wrapped = rewrite ? wrapValue(read.value) : ''
+      args = [key, record, rewrite ? read.raw! : '', wrapped, rewrite ? recordFor(read.value, read.expiresAt, wrapped) : '']
+    }
+    return (await this.redis.rememClaim(this.valueKey(name, key), this.projKey(name), ...args)) === 1
+  }
+
+  /** Enables the keyspace notifications the relay needs, or says exactly what to run. */
+  async setupKeyspace(): Promise<void> {
+    const reply = (await this.redis.config('GET', 'notify-keyspace-events').catch(() => null)) as string[] | null
+    const current = reply?.[1] ?? ''
+    const wanted = mergeFlags(current)
+    if (wanted === current && reply) return
+    try {
+      await this.redis.config('SET', 'notify-keyspace-events', wanted)
+    } catch (error) {
+      throw new Error(
+        `Redis refused CONFIG SET notify-keyspace-events (${(error as Error).message}). ` +
+          `Run this on the Redis server: CONFIG SET notify-keyspace-events ${wanted} ` +
+          `(or set it in redis.conf / your provider's parameter group), ` +
+          'or start the relay with --keyspace off to find external changes by periodic reconcile instead.',
+        { cause: error },
+      )
+    }
+  }
+
+  async watch(listener: (event: KeyEvent) => void, onGap?: () => void): Promise<() => Promise<void>> {
+    if (this.options.keyspace === 'off') return async () => {}
+    await this.setupKeyspace()
+    const db = (this.redis.options.db as number | undefined) ?? 0
+    const channelPrefix = `__keyspace@${db}__:`
+    const pattern = `${channelPrefix}${escapeGlob(this.prefix)}*`
+    const subscriber = this.redis.duplicate()
+    this.subscriber = subscriber
+    subscriber.on('error', () => {})
+    let connectedOnce = false
+    subscriber.on('ready', () => {
+      if (!connectedOnce) {
+        connectedOnce = true
+        return
+      }
+      // Reconnected: events were missed, and a restarted Redis forgets CONFIG SET.
+      void this.setupKeyspace()
+        .catch(() => undefined)
+        .then(() => onGap?.())
+    })
+    subscriber.on('pmessage', (_pattern: string, channel: string, event: string) => {
+      const split = splitProjectionKey(this.prefix, channel.slice(channelPrefix.length))
+      if (split) listener({ ...split, event })
+    })
+    await subscriber.psubscribe(pattern)
+    return async () => {
+      this.subscriber = null
+      await subscriber.punsubscribe(pattern).catch(() => undefined)
+      subscriber.disconnect()
+    }
+  }
+}
+
+/** Adds the flags remem needs to a `notify-keyspace-events` value. */
+export function mergeFlags(current: string): string {
+  const flags = new Set(current.split(''))
+  if (!flags.has('K')) flags.add('K')
+  const all = flags.has('A')
+  for (const flag of NEEDED_FLAGS) if (!(all && 'g$lshzxetd'.includes(flag))) flags.add(flag)
+  return [...flags].join('')
+}
