@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { RedisStore, type Store } from '@remem/server'
-import { SyncedDict, SyncedList } from '@remem/client'
+import { type SyncedDict, SyncedList } from '@remem/client'
 import { connect, eventually, readMemoryFromRedis, sleep, startRelay, wrapStore } from './helpers.ts'
 import { type RedisServer, startRedis } from './redisServer.ts'
 

@@ -8,15 +8,16 @@
  *   ```
  *
  * This file checks that each marked snippet equals its file and that no TypeScript or
- * JavaScript snippet is unmarked.
- *
- * TODO(lead): also run each example against a relay — start one with `startRelay()` from
- * ./helpers.ts, then run `node --conditions=@remem/source --import tsx <file>` with
- * `REMEM_URL=relay.url` and expect exit code 0 (node-quickstart.ts exits only once the
- * reader saw the writer's change).
+ * JavaScript snippet is unmarked. Then it runs each client example against a relay, as a
+ * user would (`node --conditions=@remem/source --import tsx <file>`), and expects it to exit 0.
  */
+import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RelayHandle } from '@remem/server'
+import { startRelay } from './helpers.ts'
 
 const root = new URL('../', import.meta.url)
 const readme = readFileSync(new URL('README.md', root), 'utf8')
@@ -56,4 +57,38 @@ describe('README.md', () => {
       expect(snippet.code).toBe(source)
     })
   }
+})
+
+describe('README examples run', () => {
+  let relay: RelayHandle
+  beforeAll(async () => {
+    relay = await startRelay()
+  })
+  afterAll(async () => {
+    await relay.close()
+  })
+
+  const clientExamples = [...new Set(snippets.map((s) => s.file))].filter(
+    (file): file is string => file !== undefined && file !== 'examples/relay.ts',
+  )
+  for (const file of clientExamples) {
+    it(`${file} runs against a relay and exits 0`, async () => {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--conditions=@remem/source', '--import', 'tsx', file],
+        { cwd: fileURLToPath(root), env: { ...process.env, REMEM_URL: relay.url }, timeout: 30_000 },
+      )
+      expect(stdout.length).toBeGreaterThan(0)
+    })
+  }
+
+  it('node-quickstart.ts prints the state the reader received', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--conditions=@remem/source', '--import', 'tsx', 'examples/node-quickstart.ts'],
+      { cwd: fileURLToPath(root), env: { ...process.env, REMEM_URL: relay.url }, timeout: 30_000 },
+    )
+    expect(stdout).toContain("cpu: 0.42")
+    expect(stdout).toContain('water the plants')
+  })
 })

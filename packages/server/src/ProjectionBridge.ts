@@ -227,12 +227,14 @@ export class ProjectionBridge {
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Yjs types nest `any` events
+type AnyType = Y.AbstractType<any>
+
 /** The top-level key whose value contains `type`, or null. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Yjs types nest any events
-function topLevelKey(type: Y.AbstractType<any>, root: Y.Array<unknown>): string | null {
-  let current: Y.AbstractType<any> = type
+function topLevelKey(type: AnyType, root: Y.Array<unknown>): string | null {
+  let current: AnyType = type
   while (current._item) {
-    const parent = current._item.parent as Y.AbstractType<any> | null
+    const parent = current._item.parent as AnyType | null
     if (parent === root) return decodeDictEntry(current)?.key ?? null
     if (!parent) return null
     current = parent

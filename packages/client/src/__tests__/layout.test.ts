@@ -34,7 +34,8 @@ describe('layout', () => {
   })
 
   it('encodes primitives inline and nested values as write-once wrappers', () => {
-    expect(encodeDictEntry('k', 1)).toEqual({ k: 'k', v: 1 })
+    expect(encodeDictEntry('k', 1, { writtenAt: 7 })).toEqual({ k: 'k', v: 1, w: 7 })
+    expect(encodeDictEntry('k', 1, { writtenAt: 7, expiresAt: 9 })).toEqual({ k: 'k', v: 1, w: 7, x: 9 })
     expect(encodeListItem('x')).toBe('x')
     const doc = new Y.Doc()
     const array = doc.getArray<unknown>('a')
@@ -75,7 +76,14 @@ describe('layout', () => {
     ]) {
       expect(decodeDictEntry(raw), JSON.stringify(raw)).toBeNull()
     }
-    expect(decodeDictEntry({ k: 'a', v: null })).toEqual({ kind: 'value', key: 'a', value: null })
+    expect(decodeDictEntry({ k: 'a', v: null })).toEqual({ kind: 'value', key: 'a', value: null, writtenAt: 0 })
+    expect(decodeDictEntry({ k: 'a', v: 1, w: 5, x: 6 })).toEqual({
+      kind: 'value',
+      key: 'a',
+      value: 1,
+      writtenAt: 5,
+      expiresAt: 6,
+    })
     for (const raw of [{ a: 1 }, [1], Infinity, undefined]) {
       expect(decodeListItem(raw)).toBeNull()
     }
@@ -98,6 +106,30 @@ describe('layout', () => {
     expect(dictToJSON(array)).toEqual({ b: 2, a: 4 })
     deleteIndices(array, shadowed)
     expect(array.toArray()).toEqual([{ junk: true }, { k: 'b', v: 2 }, { k: 'a', v: 4 }])
+  })
+
+  it('lets the latest write time win over array order, so early offline writes are not lost', () => {
+    const doc = new Y.Doc()
+    const array = doc.getArray<unknown>('a')
+    array.push([
+      { k: 'a', v: 'new', w: 20 },
+      { k: 'a', v: 'old', w: 10 },
+      { k: 'b', v: 'tie-1', w: 5 },
+      { k: 'b', v: 'tie-2', w: 5 },
+    ])
+    const { entries, shadowed } = scanDict(array)
+    expect(entries.get('a')).toMatchObject({ value: 'new', index: 0 })
+    expect(entries.get('b')).toMatchObject({ value: 'tie-2', index: 3 })
+    expect(shadowed.sort()).toEqual([1, 2])
+  })
+
+  it('writes a replacement with a time ahead of the entry it replaces', () => {
+    const doc = new Y.Doc()
+    const array = doc.getArray<unknown>('a')
+    const future = Date.now() + 60_000
+    array.push([{ k: 'a', v: 1, w: future }])
+    dictSet(array, 'a', 2)
+    expect(scanDict(array).entries.get('a')).toMatchObject({ value: 2, writtenAt: future + 1 })
   })
 
   it('lists items with their array indices', () => {

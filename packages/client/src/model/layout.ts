@@ -13,8 +13,11 @@
  * - list item, primitive value:  the value itself
  * - list item, nested value:     a write-once `Y.Map` `{ t: 'd' | 'l', v: Y.Array }`
  *
- * Concurrent writes of one key leave several entries; the last one in array order wins
- * everywhere, and whoever sees the others deletes them. Entries that do not fit this layout
+ * Every dict entry records when it was written (`w`, ms since the epoch, kept ahead of the
+ * entry it replaces, like a hybrid logical clock). Concurrent writes of one key leave
+ * several entries; the latest `w` wins everywhere (ties: the last in array order), and
+ * whoever sees the others deletes them. So a client that writes before its first sync does
+ * not lose to older data that happens to sit later in the array. Entries that do not fit this layout
  * (written by a buggy or hostile peer) are ignored by readers.
  */
 import * as Y from 'yjs'
@@ -40,7 +43,13 @@ export type Slot =
   | { kind: NodeKind; value: Y.Array<unknown> }
 
 /** A decoded dict entry: its key, its slot and its index in the dict's array. */
-export type DictEntry = Slot & { key: string; index: number; expiresAt?: number }
+export type DictEntry = Slot & { key: string; index: number; expiresAt?: number; writtenAt: number }
+
+/** Metadata of a dict entry: expiry (top-level keys only) and write time, ms since the epoch. */
+export interface EntryMeta {
+  expiresAt?: number | undefined
+  writtenAt?: number | undefined
+}
 
 export function isPrimitive(value: unknown): value is JsonPrimitive {
   return (
@@ -61,21 +70,30 @@ function decodeWrapper(map: Y.Map<unknown>): Slot | null {
 }
 
 /** Decodes one raw element of a dict's array, or returns null when it is not an entry. */
-export function decodeDictEntry(raw: unknown): (Slot & { key: string; expiresAt?: number }) | null {
+export function decodeDictEntry(
+  raw: unknown,
+): (Slot & { key: string; expiresAt?: number; writtenAt: number }) | null {
+  let key: unknown
+  let slot: Slot | null = null
+  let x: unknown
+  let w: unknown
   if (raw instanceof Y.Map) {
-    const key = raw.get('k')
-    const slot = decodeWrapper(raw)
-    if (typeof key !== 'string' || !slot) return null
-    const expiresAt = raw.get('x')
-    return typeof expiresAt === 'number' ? { ...slot, key, expiresAt } : { ...slot, key }
+    key = raw.get('k')
+    slot = decodeWrapper(raw)
+    x = raw.get('x')
+    w = raw.get('w')
+  } else if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && !(raw instanceof Y.AbstractType)) {
+    const entry = raw as { k?: unknown; v?: unknown; x?: unknown; w?: unknown }
+    key = entry.k
+    if (isPrimitive(entry.v)) slot = { kind: 'value', value: entry.v }
+    x = entry.x
+    w = entry.w
   }
-  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && !(raw instanceof Y.AbstractType)) {
-    const { k, v, x } = raw as { k?: unknown; v?: unknown; x?: unknown }
-    if (typeof k === 'string' && isPrimitive(v)) {
-      return typeof x === 'number' ? { kind: 'value', key: k, value: v, expiresAt: x } : { kind: 'value', key: k, value: v }
-    }
-  }
-  return null
+  if (typeof key !== 'string' || !slot) return null
+  const writtenAt = typeof w === 'number' && Number.isFinite(w) ? w : 0
+  return typeof x === 'number' && Number.isFinite(x)
+    ? { ...slot, key, expiresAt: x, writtenAt }
+    : { ...slot, key, writtenAt }
 }
 
 /** Decodes one raw element of a list's array, or returns null when it is not an item. */
@@ -103,20 +121,28 @@ export function buildNode(value: Json): { kind: NodeKind; array: Y.Array<unknown
   return null
 }
 
-function wrap(node: { kind: NodeKind; array: Y.Array<unknown> }, key?: string, expiresAt?: number): Y.Map<unknown> {
+function wrap(
+  node: { kind: NodeKind; array: Y.Array<unknown> },
+  key?: string,
+  meta: EntryMeta = {},
+): Y.Map<unknown> {
   const map = new Y.Map<unknown>()
-  if (key !== undefined) map.set('k', key)
-  if (expiresAt !== undefined) map.set('x', expiresAt)
+  if (key !== undefined) {
+    map.set('k', key)
+    map.set('w', meta.writtenAt ?? Date.now())
+  }
+  if (meta.expiresAt !== undefined) map.set('x', meta.expiresAt)
   map.set('t', KIND_TAG[node.kind])
   map.set('v', node.array)
   return map
 }
 
 /** The raw element that stores `key: value` in a dict's array. */
-export function encodeDictEntry(key: string, value: Json, expiresAt?: number): unknown {
+export function encodeDictEntry(key: string, value: Json, meta: EntryMeta = {}): unknown {
   const node = buildNode(value)
-  if (node) return wrap(node, key, expiresAt)
-  return expiresAt === undefined ? { k: key, v: value } : { k: key, v: value, x: expiresAt }
+  if (node) return wrap(node, key, meta)
+  const w = meta.writtenAt ?? Date.now()
+  return meta.expiresAt === undefined ? { k: key, v: value, w } : { k: key, v: value, w, x: meta.expiresAt }
 }
 
 /** The raw element that stores `value` in a list's array. */
@@ -140,11 +166,15 @@ export function scanDict(array: Y.Array<unknown>): {
     const entry = decodeDictEntry(raw)
     if (entry) {
       const previous = entries.get(entry.key)
-      if (previous) {
-        shadowed.push(previous.index)
-        entries.delete(entry.key)
+      if (previous && previous.writtenAt > entry.writtenAt) {
+        shadowed.push(index)
+      } else {
+        if (previous) {
+          shadowed.push(previous.index)
+          entries.delete(entry.key)
+        }
+        entries.set(entry.key, { ...entry, index } as DictEntry)
       }
-      entries.set(entry.key, { ...entry, index } as DictEntry)
     }
     index++
   }

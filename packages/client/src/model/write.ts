@@ -72,7 +72,9 @@ export function dictSet(array: Y.Array<unknown>, key: string, value: Json, expir
     if (current.kind === 'value' && current.value === value) return
   }
   deleteIndices(array, indicesOfKey(array, key))
-  array.push([encodeDictEntry(key, value, expiresAt)])
+  // Stay ahead of the entry being replaced even if this clock is behind the writer's.
+  const writtenAt = Math.max(Date.now(), (current?.writtenAt ?? 0) + 1)
+  array.push([encodeDictEntry(key, value, { expiresAt, writtenAt })])
 }
 
 /** Removes every entry of `key` from a dict's array; returns whether one existed. */
