@@ -29,6 +29,7 @@ export default defineConfig({
           include: ['packages/react/src/**/__tests__/**/*.test.{ts,tsx}'],
           // Testing Library needs a DOM; the server-rendering tests opt out per file.
           environment: 'jsdom',
+          setupFiles: ['packages/react/src/__tests__/setup.ts'],
           testTimeout: 20_000,
         },
       },

@@ -60,7 +60,8 @@ function findOnPath(command: string): string | null {
   return null
 }
 
-async function freePort(): Promise<number> {
+/** A port on 127.0.0.1 that was free a moment ago (e.g. for `--tls-port`). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)

@@ -18,6 +18,11 @@ export class ClientHolder {
     this.#create = create
   }
 
+  /** The client while someone holds it, else `null`. */
+  get current(): RememClient | null {
+    return this.#client
+  }
+
   /** The client, created if there is none; pair every call with {@link release}. */
   acquire(): RememClient {
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer)

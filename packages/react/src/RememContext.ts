@@ -1,10 +1,21 @@
 /**
- * The context the provider fills: the client its hooks use. `undefined` outside any
- * provider; `null` inside one that has no client yet (on the server, and in the first
- * render in the browser, before the provider's effect has created the client).
+ * The context the provider fills. `undefined` outside any provider.
  */
 import type { RememClient } from '@remem/client'
 import { createContext } from 'react'
 
-export const RememContext = createContext<RememClient | null | undefined>(undefined)
+export interface RememContextValue {
+  /**
+   * The client to render from: `null` on the server, and in the browser until the provider's
+   * effect has created it.
+   */
+  readonly client: RememClient | null
+  /**
+   * The client now, for writes: it exists as soon as the provider's effect has run, which
+   * is before the effects of a first render of the components below it.
+   */
+  readonly current: () => RememClient | null
+}
+
+export const RememContext = createContext<RememContextValue | undefined>(undefined)
 RememContext.displayName = 'RememContext'

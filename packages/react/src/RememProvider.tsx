@@ -4,13 +4,8 @@
  * and owns. An owned client is created in an effect, so the server never connects and
  * StrictMode's double mount makes one socket, and it is closed after the provider unmounts.
  */
-import {
-  type ClientOptions,
-  type RememClient,
-  type TokenSource,
-  createClient,
-} from '@remem/client'
-import { type ReactElement, type ReactNode, useMemo, useRef, useState } from 'react'
+import { type ClientOptions, type RememClient, type TokenSource, createClient } from '@remem/client'
+import { type ReactElement, type ReactNode, useCallback, useMemo, useRef, useState } from 'react'
 import { ClientHolder } from './ClientHolder.ts'
 import { RememContext } from './RememContext.ts'
 import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect.ts'
@@ -29,7 +24,10 @@ export interface RememProviderUrlProps {
    * @example import WebSocket from 'ws'; <RememProvider url={url} WebSocket={WebSocket}>
    */
   WebSocket?: ClientOptions['WebSocket']
-  /** Where memories are kept between sessions. @default 'memory' */
+  /**
+   * Where memories and unacknowledged changes are kept between sessions (see `createClient`).
+   * @default 'indexeddb' where `indexedDB` exists, else 'memory'
+   */
   storage?: ClientOptions['storage']
   client?: undefined
   children?: ReactNode
@@ -62,6 +60,9 @@ export type RememProviderProps = RememProviderUrlProps | RememProviderClientProp
  */
 export function RememProvider(props: RememProviderProps): ReactElement {
   const { client: given, url, token, WebSocket, storage, children } = props
+  if (given === undefined && url === undefined) {
+    throw new TypeError('<RememProvider> needs a `url` (or a ready `client`)')
+  }
   const tokenRef = useRef(token)
   useIsomorphicLayoutEffect(() => {
     tokenRef.current = token
@@ -82,15 +83,16 @@ export function RememProvider(props: RememProviderProps): ReactElement {
   useIsomorphicLayoutEffect(() => {
     if (holder === null) return
     const client = holder.acquire()
-    setOwned((prev) => (prev?.holder === holder && prev.client === client ? prev : { holder, client }))
+    setOwned((prev) =>
+      prev?.holder === holder && prev.client === client ? prev : { holder, client },
+    )
     return () => holder.release()
   }, [holder])
 
-  if (given === undefined && url === undefined) {
-    throw new TypeError('<RememProvider> needs a `url` (or a ready `client`)')
-  }
   const client = given ?? (owned !== null && owned.holder === holder ? owned.client : null)
-  return <RememContext.Provider value={client}>{children}</RememContext.Provider>
+  const current = useCallback(() => given ?? holder?.current ?? null, [given, holder])
+  const value = useMemo(() => ({ client, current }), [client, current])
+  return <RememContext.Provider value={value}>{children}</RememContext.Provider>
 }
 
 function resolveToken(token: TokenSource | undefined): string | Promise<string> {

@@ -14,14 +14,25 @@ export interface UndoState {
 }
 
 const STATES: readonly (readonly UndoState[])[] = [
-  [Object.freeze({ canUndo: false, canRedo: false }), Object.freeze({ canUndo: false, canRedo: true })],
-  [Object.freeze({ canUndo: true, canRedo: false }), Object.freeze({ canUndo: true, canRedo: true })],
+  [
+    Object.freeze({ canUndo: false, canRedo: false }),
+    Object.freeze({ canUndo: false, canRedo: true }),
+  ],
+  [
+    Object.freeze({ canUndo: true, canRedo: false }),
+    Object.freeze({ canUndo: true, canRedo: true }),
+  ],
 ]
 
 /** Nothing to undo or redo. */
 export const NOTHING_TO_UNDO: UndoState = STATES[0]![0]!
 
-const STACK_EVENTS = ['stack-item-added', 'stack-item-popped', 'stack-cleared', 'stack-item-updated'] as const
+const STACK_EVENTS = [
+  'stack-item-added',
+  'stack-item-popped',
+  'stack-cleared',
+  'stack-item-updated',
+] as const
 
 export class UndoStore {
   readonly #memory: Memory

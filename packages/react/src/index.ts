@@ -6,6 +6,7 @@ export type {
 } from './RememProvider.tsx'
 export { useSharedMemory } from './useSharedMemory.ts'
 export { useSyncStatus } from './useSyncStatus.ts'
+export type { SyncStatus } from './useSyncStatus.ts'
 export { useUndo } from './useUndo.ts'
 export type { UndoControls } from './useUndo.ts'
 export type { UndoState } from './UndoStore.ts'

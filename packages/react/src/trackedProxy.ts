@@ -149,7 +149,12 @@ export class TrackedProxies {
           return { value: node.length, writable: true, enumerable: false, configurable: false }
         }
         const value = this.#child(state, key, descriptor.value)
-        return { value, writable: true, enumerable: descriptor.enumerable ?? true, configurable: true }
+        return {
+          value,
+          writable: true,
+          enumerable: descriptor.enumerable ?? true,
+          configurable: true,
+        }
       },
       set: (_target, key, value) => Reflect.set(this.#live(state.path), key, value),
       deleteProperty: (_target, key) => Reflect.deleteProperty(this.#live(state.path), key),

@@ -1,9 +1,9 @@
 'use client'
-import { type JsonObject, type Memory, live } from '@remem/client'
+import { type JsonObject, type RememClient, live } from '@remem/client'
 import { useRef, useState, useSyncExternalStore } from 'react'
 import { type Affected, TrackedProxies, isChanged } from './trackedProxy.ts'
 import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect.ts'
-import { useMemory } from './useMemory.ts'
+import { useMemory, useRemem } from './useMemory.ts'
 
 /** The state before the memory is known, and on the server. */
 const EMPTY: JsonObject = Object.freeze({})
@@ -31,14 +31,17 @@ const emptySnapshot = (): JsonObject => EMPTY
  * // elsewhere: board.todos?.push({ text: 'new', done: false }); delete board.title
  */
 export function useSharedMemory<T extends object = Record<string, unknown>>(name: string): T {
+  const { current } = useRemem('useSharedMemory')
   const memory = useMemory(name, 'useSharedMemory')
   // The snapshot and reads of the last committed render: the base for bailing out.
   const committed = useRef<{ snapshot: JsonObject; affected: Affected } | null>(null)
-  const memoryRef = useRef<Memory | null>(memory)
-  const [proxies] = useState(() => new TrackedProxies(() => liveRoot(memoryRef.current, name)))
+  // What writes go to, looked up at each write: the provider's client may exist before a
+  // render has shown it (effects of a first render), and handlers of older renders write here.
+  const target = useRef({ current, name })
+  const [proxies] = useState(() => new TrackedProxies(() => liveRoot(target.current)))
 
   let inRender = true
-  let rendered: JsonObject | undefined
+  let rendered: JsonObject | undefined = undefined
   const snapshot = useSyncExternalStore(
     memory ? memory.subscribe : noSubscription,
     () => {
@@ -58,16 +61,18 @@ export function useSharedMemory<T extends object = Record<string, unknown>>(name
   const affected: Affected = new WeakMap()
   useIsomorphicLayoutEffect(() => {
     committed.current = { snapshot, affected }
-    memoryRef.current = memory
+    target.current = { current, name }
   })
   return proxies.root<T>(snapshot, affected)
 }
 
-function liveRoot(memory: Memory | null, name: string): object {
-  if (memory === null) {
+function liveRoot(target: { current: () => RememClient | null; name: string }): object {
+  const client = target.current()
+  const name = target.name
+  if (client === null) {
     throw new Error(
-      `useSharedMemory('${name}') has no client yet (server render, or before the provider mounted): write in event handlers or effects`,
+      `useSharedMemory('${name}') has no client yet (server render, or before the provider mounted): write in event handlers or effects (useEffect)`,
     )
   }
-  return live(memory)
+  return live(client.memory(name))
 }

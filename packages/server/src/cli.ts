@@ -45,7 +45,13 @@ async function run(options: CliRelayOptions): Promise<void> {
   }
 
   const store = options.redis === undefined ? 'embedded' : `redis ${describeRedis(options.redis)}`
-  console.log(`remem relay listening on ${relay.url} (store: ${store}, prefix ${options.prefix})`)
+  const keyspace =
+    options.keyspace === 'off'
+      ? `, keyspace off: reconcile every ${options.reconcileIntervalMs ?? 5000} ms`
+      : ''
+  console.log(
+    `remem relay listening on ${relay.url} (store: ${store}, prefix ${options.prefix}${keyspace})`,
+  )
 
   let closing = false
   const stop = (signal: NodeJS.Signals): void => {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
-import { type RedisConfig, redisOptionsFromEnv } from './redisConfig.ts'
+import { type RedisConfig, redisConfigFrom } from './redisConfig.ts'
+import type { KeyspaceMode } from './store/Projection.ts'
 
 /** What `remem-relay` was asked to do. */
 export type CliCommand =
@@ -13,6 +14,9 @@ export interface CliRelayOptions {
   redis?: RedisConfig
   prefix: string
   idleUnloadMs?: number
+  /** Absent: createRelay's default, 'on'. */
+  keyspace?: KeyspaceMode
+  reconcileIntervalMs?: number
 }
 
 /** A mistake on the command line or in the environment; the message says what to change. */
@@ -29,6 +33,13 @@ const optionSpec = {
   host: { type: 'string' },
   redis: { type: 'string' },
   prefix: { type: 'string' },
+  'redis-connect-timeout-ms': { type: 'string' },
+  'redis-command-timeout-ms': { type: 'string' },
+  'redis-tls': { type: 'boolean' },
+  'redis-tls-ca': { type: 'string' },
+  'redis-tls-insecure': { type: 'boolean' },
+  keyspace: { type: 'string' },
+  'reconcile-interval-ms': { type: 'string' },
   'idle-unload-ms': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
@@ -39,36 +50,72 @@ export const USAGE = `Usage: remem-relay [options]
 
 Runs the remem relay: a WebSocket server that syncs browser and Node clients through Redis.
 Without Redis settings it keeps memories in an embedded in-process store (lost on exit).
+A flag wins over its environment variable.
 
-Options (a flag wins over its environment variable):
-  -p, --port <n>            port to listen on; 0 picks a free one      env PORT        default ${DEFAULT_PORT}
-      --host <addr>         address to listen on (0.0.0.0 for all)    env HOST        default ${DEFAULT_HOST}
-      --redis <url>         Redis URL, e.g. redis://user:pass@host:6379/0 or rediss://…
-                                                                      env REDIS_URL   default: embedded store
-      --prefix <p>          key prefix of projected values in Redis   env REDIS_PREFIX default ${DEFAULT_PREFIX}
-      --idle-unload-ms <n>  unload a memory this long after its last client leaves
-                                                                      env REMEM_IDLE_UNLOAD_MS
-  -h, --help                print this help and exit
-  -v, --version             print the version and exit
+Relay:
+  -p, --port <n>                  port to listen on; 0 picks a free one
+                                  env PORT, default ${DEFAULT_PORT}
+      --host <addr>               address to listen on (0.0.0.0 for all)
+                                  env HOST, default ${DEFAULT_HOST}
+      --prefix <p>                key prefix of projected values in Redis
+                                  env REDIS_PREFIX, default ${DEFAULT_PREFIX}
+      --idle-unload-ms <n>        unload a memory this long after its last client leaves
+                                  env REMEM_IDLE_UNLOAD_MS, default 30000
+  -h, --help                      print this help and exit
+  -v, --version                   print the version and exit
 
-Redis from separate variables (used when neither --redis nor REDIS_URL is set):
-  REDIS_HOST (default 127.0.0.1), REDIS_PORT (default 6379), REDIS_USERNAME, REDIS_PASSWORD, REDIS_DB
+Redis connection:
+      --redis <url>               redis://user:pass@host:6379/0, rediss://… for TLS, or a unix
+                                  socket: unix:///path/redis.sock?db=0 (password as user info,
+                                  unix://user:pass@/path/redis.sock, or ?password=)
+                                  env REDIS_URL, default: the embedded store
+  Without a URL, from separate variables (any one of them selects Redis):
+      REDIS_HOST (default 127.0.0.1), REDIS_PORT (default 6379), REDIS_USERNAME,
+      REDIS_PASSWORD, REDIS_DB (default 0)
+      --redis-tls                 use TLS with the separate variables (with a URL: rediss://)
+                                  env REDIS_TLS=1
+      --redis-tls-ca <file>       PEM file of the CA that signed the server's certificate, for
+                                  a private or self-signed one; implies TLS
+                                  env REDIS_TLS_CA
+      --redis-tls-insecure        do not verify the server's certificate (tests only); implies TLS
+                                  env REDIS_TLS_INSECURE=1
+      --redis-connect-timeout-ms <n>
+                                  give up a connection attempt after n ms
+                                  env REDIS_CONNECT_TIMEOUT_MS, default 5000
+      --redis-command-timeout-ms <n>
+                                  fail a command that has no answer after n ms
+                                  env REDIS_COMMAND_TIMEOUT_MS, default: no limit
+
+External writes to projected keys:
+      --keyspace on|off           on: follow keyspace notifications (the relay runs CONFIG SET
+                                  notify-keyspace-events, or says what to run where CONFIG is
+                                  disabled); off: find external writes by reconciling loaded
+                                  memories every --reconcile-interval-ms
+                                  env REMEM_KEYSPACE, default on
+      --reconcile-interval-ms <n> how often to reconcile with --keyspace off
+                                  env REMEM_RECONCILE_INTERVAL_MS, default 5000
 
 Examples:
   remem-relay
   remem-relay --port 8787 --redis redis://127.0.0.1:6379 --prefix memory:
   REDIS_HOST=cache REDIS_PASSWORD=s3cret remem-relay --host 0.0.0.0
+  REDIS_URL=rediss://app:s3cret@cache:6380 REDIS_TLS_CA=/etc/redis/ca.pem remem-relay
+  remem-relay --redis unix:///run/redis/redis.sock --keyspace off
 `
 
 type Env = Readonly<Record<string, string | undefined>>
 
 /**
  * Parses `remem-relay`'s arguments (without `node` and the script) and environment.
- * Pure: reads nothing but its inputs.
+ * Reads nothing but its inputs, and the TLS CA file they name (through `readFile`).
  *
  * @throws CliUsageError naming the flag or variable that is wrong.
  */
-export function parseCliArgs(argv: readonly string[], env: Env): CliCommand {
+export function parseCliArgs(
+  argv: readonly string[],
+  env: Env,
+  readFile?: (path: string) => string,
+): CliCommand {
   let values: ReturnType<typeof parse>['values']
   try {
     values = parse(argv).values
@@ -91,18 +138,43 @@ export function parseCliArgs(argv: readonly string[], env: Env): CliCommand {
   if (options.host === '') throw new CliUsageError('--host must not be empty')
 
   let redis: RedisConfig | undefined
-  if (values.redis !== undefined) {
-    if (values.redis === '')
-      throw new CliUsageError('--redis needs a URL, e.g. redis://127.0.0.1:6379')
-    redis = values.redis
-  } else {
-    try {
-      redis = redisOptionsFromEnv(env)
-    } catch (error) {
-      throw new CliUsageError(error instanceof Error ? error.message : String(error))
-    }
+  if (values.redis === '') {
+    throw new CliUsageError('--redis needs a URL, e.g. redis://127.0.0.1:6379')
+  }
+  try {
+    redis = redisConfigFrom(
+      {
+        url: values.redis,
+        connectTimeoutMs: values['redis-connect-timeout-ms'],
+        commandTimeoutMs: values['redis-command-timeout-ms'],
+        tls: values['redis-tls'],
+        tlsCa: values['redis-tls-ca'],
+        tlsInsecure: values['redis-tls-insecure'],
+      },
+      env,
+      readFile,
+    )
+  } catch (error) {
+    throw new CliUsageError(error instanceof Error ? error.message : String(error))
   }
   if (redis !== undefined) options.redis = redis
+
+  const keyspace = values.keyspace ?? fromEnv('REMEM_KEYSPACE')
+  if (keyspace !== undefined) {
+    if (keyspace !== 'on' && keyspace !== 'off') {
+      const source = values.keyspace !== undefined ? '--keyspace' : 'REMEM_KEYSPACE'
+      throw new CliUsageError(`${source} must be on or off, got ${JSON.stringify(keyspace)}`)
+    }
+    options.keyspace = keyspace
+  }
+  const reconcile = values['reconcile-interval-ms'] ?? fromEnv('REMEM_RECONCILE_INTERVAL_MS')
+  if (reconcile !== undefined) {
+    const source =
+      values['reconcile-interval-ms'] !== undefined
+        ? '--reconcile-interval-ms'
+        : 'REMEM_RECONCILE_INTERVAL_MS'
+    options.reconcileIntervalMs = checkInteger(reconcile, source, 1, 2 ** 31 - 1)
+  }
 
   const idle = values['idle-unload-ms'] ?? fromEnv('REMEM_IDLE_UNLOAD_MS')
   if (idle !== undefined) {
@@ -132,6 +204,9 @@ function describeParseError(error: unknown): string {
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     // e.g. "Option '-p, --port <value>' argument missing"
     const name = /--[\w-]+/.exec(message)?.[0] ?? message
+    if (message.includes('does not take an argument')) {
+      return `${name} takes no value (give it alone to turn it on); ${hint}`
+    }
     return `${name} needs a value; ${hint}`
   }
   return `${message}; ${hint}`

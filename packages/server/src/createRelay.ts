@@ -1,10 +1,10 @@
 import { createServer } from 'node:http'
-import type { RedisOptions } from 'ioredis'
 import { type Logger, consoleLogger } from './logger.ts'
 import { Relay } from './Relay.ts'
 import { EmbeddedStore } from './store/EmbeddedStore.ts'
 import { RedisStore } from './store/RedisStore.ts'
 import type { KeyspaceMode } from './store/Projection.ts'
+import type { RedisTarget } from './store/redisUrl.ts'
 import type { Store } from './store/Store.ts'
 
 /** Options of {@link createRelay}. */
@@ -14,11 +14,13 @@ export interface RelayOptions {
   /** Interface to listen on. @default '127.0.0.1' */
   host?: string
   /**
-   * Redis to keep memories in: a URL (`redis://`, `rediss://`, `unix://`) or ioredis
-   * options. Without it (and without `store`) the relay runs on an in-process store.
-   * @example 'redis://127.0.0.1:6379'
+   * Redis to keep memories in: a URL (`redis://`, `rediss://` for TLS,
+   * `unix:///path/redis.sock?db=N`) or ioredis options, which may add to a `url` (a CA,
+   * timeouts). Without it (and without `store`) the relay runs on an in-process store.
+   * @example 'redis://app:s3cret@127.0.0.1:6379/0'
+   * @example { url: 'rediss://cache:6380', tls: { ca: readFileSync('ca.pem', 'utf8') }, commandTimeout: 2000 }
    */
-  redis?: string | RedisOptions
+  redis?: RedisTarget
   /** Prefix of every Redis key of user values. @default 'memory:' */
   prefix?: string
   /**

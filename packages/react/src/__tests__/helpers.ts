@@ -10,8 +10,8 @@ export function startRelay(): Promise<RelayHandle> {
   return createRelay({ port: 0, host: '127.0.0.1', logger: silentLogger })
 }
 
-/** A Node client of `relay`, with fast reconnects. */
-export function connect(relay: RelayHandle, options: Partial<ClientOptions> = {}): RememClient {
+/** A Node client of `relay` (or of a URL's), with fast reconnects. */
+export function connect(relay: { url: string }, options: Partial<ClientOptions> = {}): RememClient {
   return createClient({ url: relay.url, WebSocket, backoff: { minMs: 20, maxMs: 200 }, ...options })
 }
 

@@ -74,10 +74,14 @@ describe('useSharedMemory', () => {
     expect(counts['b']! - before['b']!).toBe(1000) // the harness sees every render
     expect(counts['a']).toBe(before['a'])
 
-    // Remote changes too: another client writes b 1,000 times.
+    // Remote changes too: another client writes b 1,000 times (once it has the memory, so
+    // that its writes are not concurrent with the ones above).
     const other = open().memory('counts')
+    await waitFor(() => expect(other.status.connection).toBe('online'))
     for (let i = 1001; i <= 2000; i++) other.set('b', i)
-    await waitFor(() => expect(screen.getByTestId('b').textContent).toBe('2000'))
+    await waitFor(() => expect(screen.getByTestId('b').textContent).toBe('2000'), {
+      timeout: 15_000,
+    })
     expect(counts['a']).toBe(before['a'])
 
     act(() => {
@@ -149,7 +153,11 @@ describe('useSharedMemory', () => {
       return (
         <>
           <button onClick={() => (state.b = (state.b ?? 0) + 1)}>inc</button>
-          <button onClick={() => (state.todos ? state.todos.push({ text: 'x' }) : (state.todos = [{ text: 'x' }]))}>
+          <button
+            onClick={() =>
+              state.todos ? state.todos.push({ text: 'x' }) : (state.todos = [{ text: 'x' }])
+            }
+          >
             add
           </button>
           <button onClick={() => state.todos && (state.todos[0]!.done = true)}>done</button>
@@ -201,7 +209,9 @@ describe('useSharedMemory', () => {
     )
     fireEvent.click(screen.getByText('delete'))
     expect(reader.textContent).toBe('undefined 2 true')
-    await waitFor(() => expect(JSON.parse(screen.getByTestId('remote').textContent!)).not.toHaveProperty('b'))
+    await waitFor(() =>
+      expect(JSON.parse(screen.getByTestId('remote').textContent!)).not.toHaveProperty('b'),
+    )
   })
 
   it('reads a key read for the first time fresh, after changes it skipped', () => {
@@ -237,7 +247,7 @@ describe('useSharedMemory', () => {
       const state = useSharedMemory<State>('identity')
       seen.push(state.todos)
       output = JSON.stringify({
-        keys: Object.keys(state),
+        keys: Object.keys(state).sort(),
         has: 'settings' in state,
         spread: { ...(state['settings'] as object) },
         a: state.a,
@@ -255,7 +265,7 @@ describe('useSharedMemory', () => {
     expect(seen.length).toBeGreaterThanOrEqual(2)
     expect(seen.at(-1)).toBe(seen[0])
     expect(JSON.parse(output)).toEqual({
-      keys: ['a', 'todos', 'settings'],
+      keys: ['a', 'settings', 'todos'],
       has: true,
       spread: { theme: 'dark' },
       a: 2,

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { CliUsageError, parseCliArgs } from '../cliArgs.ts'
-import { describeRedis, redisOptionsFromEnv } from '../redisConfig.ts'
+import { describeRedis, redisConfigFrom, redisOptionsFromEnv } from '../redisConfig.ts'
+import { ioredisArguments, maskRedisUrl, parseUnixSocketUrl } from '../store/redisUrl.ts'
 
 const bin = fileURLToPath(new URL('../../bin/remem-relay.js', import.meta.url))
 
@@ -86,6 +87,167 @@ describe('describeRedis', () => {
     const described = describeRedis({ host: 'cache', port: 6390, password: 's3cret', db: 2 })
     expect(described).toContain('cache:6390')
     expect(described).not.toContain('s3cret')
+  })
+})
+
+describe('redisConfigFrom', () => {
+  const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+  const files: Record<string, string> = { '/etc/ca.pem': ca }
+  const readFile = (path: string): string => {
+    const text = files[path]
+    if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' })
+    return text
+  }
+
+  it('lets --redis win over REDIS_URL and the separate variables', () => {
+    expect(
+      redisConfigFrom({ url: 'redis://flag:1' }, { REDIS_URL: 'redis://env:2', REDIS_HOST: 'h' }),
+    ).toBe('redis://flag:1')
+  })
+
+  it('adds timeouts to a URL, naming the flag or variable when they are wrong', () => {
+    expect(
+      redisConfigFrom(
+        { url: 'redis://r:6379', commandTimeoutMs: '250' },
+        { REDIS_CONNECT_TIMEOUT_MS: '1500' },
+      ),
+    ).toEqual({ url: 'redis://r:6379', connectTimeout: 1500, commandTimeout: 250 })
+    expect(redisConfigFrom({}, { REDIS_HOST: 'cache', REDIS_COMMAND_TIMEOUT_MS: '100' })).toEqual({
+      host: 'cache',
+      port: 6379,
+      commandTimeout: 100,
+    })
+    expect(() =>
+      redisConfigFrom({}, { REDIS_URL: 'redis://r', REDIS_CONNECT_TIMEOUT_MS: '5s' }),
+    ).toThrow(/^REDIS_CONNECT_TIMEOUT_MS must be an integer/)
+    expect(() => redisConfigFrom({ url: 'redis://r', commandTimeoutMs: '0' }, {})).toThrow(
+      /^--redis-command-timeout-ms must be an integer from 1/,
+    )
+  })
+
+  it('reads the CA file for rediss:// and turns off verification when asked', () => {
+    expect(
+      redisConfigFrom({ url: 'rediss://r:6380' }, { REDIS_TLS_CA: '/etc/ca.pem' }, readFile),
+    ).toEqual({
+      url: 'rediss://r:6380',
+      tls: { ca },
+    })
+    expect(redisConfigFrom({ url: 'rediss://r', tlsInsecure: true }, {}, readFile)).toEqual({
+      url: 'rediss://r',
+      tls: { rejectUnauthorized: false },
+    })
+    // rediss:// already means TLS; REDIS_TLS=1 adds nothing.
+    expect(redisConfigFrom({}, { REDIS_URL: 'rediss://r', REDIS_TLS: '1' }, readFile)).toBe(
+      'rediss://r',
+    )
+  })
+
+  it('turns TLS on for the separate variables with REDIS_TLS or a TLS option', () => {
+    expect(redisConfigFrom({}, { REDIS_HOST: 'cache', REDIS_TLS: 'true' })).toEqual({
+      host: 'cache',
+      port: 6379,
+      tls: {},
+    })
+    expect(redisConfigFrom({ tlsCa: '/etc/ca.pem' }, { REDIS_HOST: 'cache' }, readFile)).toEqual({
+      host: 'cache',
+      port: 6379,
+      tls: { ca },
+    })
+    expect(redisConfigFrom({}, { REDIS_HOST: 'cache', REDIS_TLS: '0' })).toEqual({
+      host: 'cache',
+      port: 6379,
+    })
+  })
+
+  it('refuses TLS settings with a plain redis:// or unix URL, masking the password', () => {
+    const message = () =>
+      redisConfigFrom({}, { REDIS_URL: 'redis://u:pw@r', REDIS_TLS_CA: '/etc/ca.pem' }, readFile)
+    expect(message).toThrow(
+      /^REDIS_TLS_CA asks for TLS, but REDIS_URL is redis:\/\/u:\*\*\*@r: use a rediss:\/\/ URL/,
+    )
+    expect(() => redisConfigFrom({ url: 'unix:///run/redis.sock', tls: true }, {})).toThrow(
+      /^--redis-tls asks for TLS/,
+    )
+  })
+
+  it('names an unreadable CA file and a bad boolean', () => {
+    expect(() =>
+      redisConfigFrom({ url: 'rediss://r' }, { REDIS_TLS_CA: '/nope.pem' }, readFile),
+    ).toThrow('REDIS_TLS_CA names a CA file that cannot be read: /nope.pem (ENOENT)')
+    expect(() =>
+      redisConfigFrom({}, { REDIS_URL: 'rediss://r', REDIS_TLS_INSECURE: 'maybe' }),
+    ).toThrow(/^REDIS_TLS_INSECURE must be 1 or 0/)
+  })
+
+  it('says that a Redis flag needs Redis, and ignores Redis-only variables without Redis', () => {
+    expect(() => redisConfigFrom({ commandTimeoutMs: '100' }, {})).toThrow(
+      /^--redis-command-timeout-ms needs Redis: add --redis/,
+    )
+    expect(redisConfigFrom({}, { REDIS_COMMAND_TIMEOUT_MS: '100', REDIS_TLS: '1' })).toBeUndefined()
+  })
+
+  it('accepts unix socket URLs and rejects other schemes, masked', () => {
+    expect(redisConfigFrom({}, { REDIS_URL: 'unix:///run/redis.sock?db=2' })).toBe(
+      'unix:///run/redis.sock?db=2',
+    )
+    expect(() => redisConfigFrom({}, { REDIS_URL: 'unix://redis.sock' })).toThrow(
+      /^REDIS_URL: a unix socket URL needs an absolute path/,
+    )
+    expect(() => redisConfigFrom({ url: 'http://u:pw@cache:6379' }, {})).toThrow(
+      '--redis must be a redis://, rediss:// or unix:// URL, e.g. redis://user:pass@127.0.0.1:6379/0, got "http://u:***@cache:6379"',
+    )
+  })
+})
+
+describe('unix socket URLs', () => {
+  it('read path, db, username and password in the forms redis-py uses', () => {
+    expect(parseUnixSocketUrl('unix:///run/redis.sock')).toEqual({ path: '/run/redis.sock' })
+    expect(parseUnixSocketUrl('unix:///run/redis.sock?db=2&password=p%40ss')).toEqual({
+      path: '/run/redis.sock',
+      db: 2,
+      password: 'p@ss',
+    })
+    expect(parseUnixSocketUrl('unix://app:p%3Aw@/run/redis.sock')).toEqual({
+      path: '/run/redis.sock',
+      username: 'app',
+      password: 'p:w',
+    })
+    expect(parseUnixSocketUrl('redis+unix://:pw@/tmp/r.sock?db=0')).toEqual({
+      path: '/tmp/r.sock',
+      password: 'pw',
+      db: 0,
+    })
+    expect(parseUnixSocketUrl('unix:/tmp/r.sock')).toEqual({ path: '/tmp/r.sock' })
+  })
+
+  it('name what is wrong without the password', () => {
+    expect(() => parseUnixSocketUrl('unix://:pw@run/redis.sock')).toThrow(
+      /absolute path.*unix:\/\/:\*\*\*@run/,
+    )
+    expect(() => parseUnixSocketUrl('unix:///r.sock?db=x&password=pw')).toThrow(
+      /db in unix:\/\/\/r.sock\?db=x&password=\*\*\* must be a number/,
+    )
+    expect(() => parseUnixSocketUrl('unix:///r.sock?timeout=1')).toThrow(
+      /unknown parameter "timeout"/,
+    )
+  })
+
+  it('become ioredis options that win over the options they come with', () => {
+    expect(ioredisArguments({ url: 'unix:///r.sock?db=1', db: 5, commandTimeout: 9 })).toEqual({
+      options: { path: '/r.sock', db: 1, commandTimeout: 9 },
+    })
+    expect(ioredisArguments('rediss://h:1')).toEqual({ url: 'rediss://h:1', options: {} })
+  })
+
+  it('are masked in messages', () => {
+    expect(maskRedisUrl('unix://app:pw@/run/redis.sock')).toBe('unix://app:***@/run/redis.sock')
+    expect(describeRedis('unix:///run/redis.sock?password=pw&db=1')).toBe(
+      'unix:///run/redis.sock?password=***&db=1',
+    )
+    expect(describeRedis({ path: '/run/redis.sock', password: 'pw', db: 1 })).toBe(
+      'unix://:***@/run/redis.sock?db=1',
+    )
+    expect(describeRedis({ url: 'rediss://u:pw@h:1', tls: { ca: 'x' } })).toBe('rediss://u:***@h:1')
   })
 })
 
@@ -201,6 +363,77 @@ describe('parseCliArgs', () => {
   it('rejects an empty --redis', () => {
     expect(usageError(() => parseCliArgs(['--redis', ''], {}))).toMatch(/--redis needs a URL/)
   })
+  it('reads the Redis connection, TLS and timeout flags over their variables', () => {
+    const readFile = (path: string) => `CA from ${path}`
+    expect(
+      parseCliArgs(
+        [
+          '--redis',
+          'rediss://cache:6380',
+          '--redis-tls-ca',
+          '/flag/ca.pem',
+          '--redis-connect-timeout-ms',
+          '900',
+          '--redis-command-timeout-ms=300',
+        ],
+        { REDIS_TLS_CA: '/env/ca.pem', REDIS_CONNECT_TIMEOUT_MS: '1' },
+        readFile,
+      ),
+    ).toEqual({
+      kind: 'run',
+      options: {
+        port: 8787,
+        host: '127.0.0.1',
+        prefix: 'memory:',
+        redis: {
+          url: 'rediss://cache:6380',
+          tls: { ca: 'CA from /flag/ca.pem' },
+          connectTimeout: 900,
+          commandTimeout: 300,
+        },
+      },
+    })
+    expect(parseCliArgs(['--redis-tls-insecure'], { REDIS_URL: 'rediss://r' })).toMatchObject({
+      options: { redis: { url: 'rediss://r', tls: { rejectUnauthorized: false } } },
+    })
+    expect(parseCliArgs(['--redis-tls'], { REDIS_HOST: 'cache' })).toMatchObject({
+      options: { redis: { host: 'cache', tls: {} } },
+    })
+  })
+
+  it('reads --keyspace and --reconcile-interval-ms over REMEM_KEYSPACE and REMEM_RECONCILE_INTERVAL_MS', () => {
+    expect(
+      parseCliArgs([], { REMEM_KEYSPACE: 'off', REMEM_RECONCILE_INTERVAL_MS: '2000' }),
+    ).toMatchObject({
+      options: { keyspace: 'off', reconcileIntervalMs: 2000 },
+    })
+    expect(
+      parseCliArgs(['--keyspace', 'on', '--reconcile-interval-ms', '50'], {
+        REMEM_KEYSPACE: 'off',
+      }),
+    ).toMatchObject({ options: { keyspace: 'on', reconcileIntervalMs: 50 } })
+    expect(usageError(() => parseCliArgs(['--keyspace', 'maybe'], {}))).toBe(
+      '--keyspace must be on or off, got "maybe"',
+    )
+    expect(usageError(() => parseCliArgs([], { REMEM_KEYSPACE: 'OFF' }))).toMatch(
+      /^REMEM_KEYSPACE must be on or off/,
+    )
+    expect(usageError(() => parseCliArgs(['--reconcile-interval-ms', '0'], {}))).toMatch(
+      /^--reconcile-interval-ms must be an integer from 1/,
+    )
+  })
+
+  it('turns Redis setting mistakes into usage errors', () => {
+    expect(usageError(() => parseCliArgs(['--redis-tls=1'], { REDIS_HOST: 'h' }))).toMatch(
+      /^--redis-tls takes no value/,
+    )
+    expect(usageError(() => parseCliArgs(['--redis-tls-ca', '/x.pem'], {}))).toMatch(
+      /^--redis-tls-ca needs Redis/,
+    )
+    expect(usageError(() => parseCliArgs(['--redis', 'localhost:6379'], {}))).toMatch(
+      /^--redis must be a redis:\/\/, rediss:\/\/ or unix:\/\/ URL/,
+    )
+  })
 })
 
 describe('remem-relay bin', () => {
@@ -225,6 +458,22 @@ describe('remem-relay bin', () => {
       'REDIS_DB',
       'REDIS_PREFIX',
       'REMEM_IDLE_UNLOAD_MS',
+      '--redis-tls',
+      '--redis-tls-ca',
+      '--redis-tls-insecure',
+      '--redis-connect-timeout-ms',
+      '--redis-command-timeout-ms',
+      '--keyspace',
+      '--reconcile-interval-ms',
+      'REDIS_TLS',
+      'REDIS_TLS_CA',
+      'REDIS_TLS_INSECURE',
+      'REDIS_CONNECT_TIMEOUT_MS',
+      'REDIS_COMMAND_TIMEOUT_MS',
+      'REMEM_KEYSPACE',
+      'REMEM_RECONCILE_INTERVAL_MS',
+      'unix://',
+      'rediss://',
     ]) {
       expect(stdout).toContain(text)
     }

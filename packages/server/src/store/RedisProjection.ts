@@ -3,6 +3,7 @@
  * `remem:{P{name}}:proj` hash of recorded value hashes, and keyspace notifications for
  * changes that other Redis clients make.
  */
+import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { Json } from '@remem/client/protocol'
 import type { KeyEvent, KeyRead, KeyspaceMode, Projection, ProjectionWrite, WriteResult } from './Projection.ts'
@@ -208,15 +209,19 @@ export class RedisProjection implements Projection {
     return (await this.redis.rememClaim(this.valueKey(name, key), this.projKey(name), ...args)) === 1
   }
 
-  /** Enables the keyspace notifications the relay needs, or says exactly what to run. */
+  /**
+   * Enables the keyspace notifications the relay needs. Where CONFIG is not allowed (managed
+   * Redis), checks that notifications already arrive; otherwise says exactly what to run.
+   */
   async setupKeyspace(): Promise<void> {
     const reply = (await this.redis.config('GET', 'notify-keyspace-events').catch(() => null)) as string[] | null
     const current = reply?.[1] ?? ''
     const wanted = mergeFlags(current)
-    if (wanted === current && reply) return
+    if (reply && wanted === current) return
     try {
       await this.redis.config('SET', 'notify-keyspace-events', wanted)
     } catch (error) {
+      if (await this.notificationsArrive()) return
       throw new Error(
         `Redis refused CONFIG SET notify-keyspace-events (${(error as Error).message}). ` +
           `Run this on the Redis server: CONFIG SET notify-keyspace-events ${wanted} ` +
@@ -224,6 +229,33 @@ export class RedisProjection implements Projection {
           'or start the relay with --keyspace off to find external changes by periodic reconcile instead.',
         { cause: error },
       )
+    }
+  }
+
+  /** Writes and deletes a probe key and checks that both keyspace events arrive. */
+  private async notificationsArrive(timeoutMs = 1_000): Promise<boolean> {
+    const db = (this.redis.options.db as number | undefined) ?? 0
+    const probe = `remem:probe:${randomUUID()}`
+    const channel = `__keyspace@${db}__:${probe}`
+    const listener = this.redis.duplicate()
+    listener.on('error', () => {})
+    try {
+      const seen = new Set<string>()
+      const both = new Promise<boolean>((resolve) => {
+        listener.on('message', (_channel: string, event: string) => {
+          seen.add(event)
+          if (seen.has('set') && seen.has('del')) resolve(true)
+        })
+        setTimeout(() => resolve(false), timeoutMs).unref()
+      })
+      await listener.subscribe(channel)
+      await this.redis.set(probe, '1', 'PX', timeoutMs)
+      await this.redis.del(probe)
+      return await both
+    } catch {
+      return false
+    } finally {
+      listener.disconnect()
     }
   }
 

@@ -3,7 +3,12 @@ import type { KeyspaceMode } from './Projection.ts'
 import { RedisProjection } from './RedisProjection.ts'
 import type { RedisOptions } from 'ioredis'
 import { appendScript, compactScript, loadScript, readSinceScript } from './redisScripts.ts'
-import { describeRedisOptions, maskRedisUrl } from './redisUrl.ts'
+import {
+  type RedisTarget,
+  describeRedisOptions,
+  ioredisArguments,
+  maskRedisUrl,
+} from './redisUrl.ts'
 import type {
   AppendResult,
   LogEntry,
@@ -16,11 +21,13 @@ import type {
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
   /**
-   * Where Redis is: a URL, ioredis options, or an ioredis instance. An instance stays the
-   * caller's: `close()` leaves it open (the subscriber duplicated from it is closed).
+   * Where Redis is: a URL (`redis://`, `rediss://`, `unix:///path/redis.sock`), ioredis
+   * options (with an optional `url` they add to, e.g. `{ url, tls: { ca } }`), or an ioredis
+   * instance. An instance stays the caller's: `close()` leaves it open (the subscriber
+   * duplicated from it is closed).
    * @example 'redis://user:password@127.0.0.1:6379/0'
    */
-  redis: string | RedisOptions | Redis
+  redis: RedisTarget | Redis
   /**
    * Prefix of the memories' keys; internal keys are `remem:{<prefix><name>}:…`.
    * @default 'memory:'
@@ -38,7 +45,7 @@ export interface RedisStoreOptions {
 export interface RedisConnectOptions extends RedisStoreOptions {
   /**
    * How long to wait for Redis to answer PING before giving up.
-   * @default 5000
+   * @default 5000, or ioredis' `connectTimeout` when that is longer
    */
   timeoutMs?: number
 }
@@ -122,7 +129,11 @@ export class RedisStore implements Store {
     redis.defineCommand('rememReadSince', { numberOfKeys: 2, lua: readSinceScript })
     redis.defineCommand('rememCompact', { numberOfKeys: 2, lua: compactScript })
     this.redis = redis as Redis & RememCommands
-    this.projection = new RedisProjection({ redis, prefix: this.prefix, keyspace: options.keyspace ?? 'on' })
+    this.projection = new RedisProjection({
+      redis,
+      prefix: this.prefix,
+      keyspace: options.keyspace ?? 'on',
+    })
     this.watch(redis, (up) => {
       this.commandUp = up
     })
@@ -134,9 +145,10 @@ export class RedisStore implements Store {
    * @example const store = await RedisStore.connect({ redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' })
    */
   static async connect(options: RedisConnectOptions): Promise<RedisStore> {
-    const { timeoutMs = 5000 } = options
     const given = options.redis
     const redis = given instanceof Redis ? given : createConnection(given, { lazyConnect: true })
+    // A longer connectTimeout than the default wait must get its chance to succeed.
+    const { timeoutMs = Math.max(5000, redis.options.connectTimeout ?? 0) } = options
     const store = new RedisStore({ ...options, redis })
     store.ownsConnection = !(given instanceof Redis)
     store.location = describeRedis(given)
@@ -157,12 +169,9 @@ export class RedisStore implements Store {
     } catch (error) {
       const reason = describeError(store.lastError ?? error)
       await store.close()
-      throw new Error(
-        `Cannot reach Redis at ${store.where} (${reason}). Check that redis-server is running ` +
-          'and reachable there, and that the Redis URL (--redis or REDIS_URL) has the right ' +
-          'host, port, password and db.',
-        { cause: error },
-      )
+      throw new Error(`Cannot reach Redis at ${store.where} (${reason}). ${hintFor(reason)}`, {
+        cause: error,
+      })
     } finally {
       clearTimeout(timer)
     }
@@ -360,15 +369,49 @@ export class RedisStore implements Store {
   }
 }
 
-function createConnection(redis: string | RedisOptions, extra: RedisOptions = {}): Redis {
-  return typeof redis === 'string'
-    ? new Redis(redis, { ...connectionDefaults, ...extra })
-    : new Redis({ ...connectionDefaults, ...redis, ...extra })
+function createConnection(redis: RedisTarget, extra: RedisOptions = {}): Redis {
+  const { url, options } = ioredisArguments(redis)
+  const merged = { ...connectionDefaults, ...options, ...extra }
+  return url === undefined ? new Redis(merged) : new Redis(url, merged)
 }
 
-function describeRedis(redis: string | RedisOptions | Redis): string {
+function describeRedis(redis: RedisTarget | Redis): string {
   if (typeof redis === 'string') return maskRedisUrl(redis)
   return describeRedisOptions(redis instanceof Redis ? redis.options : redis)
+}
+
+/** What to check, given why connecting failed. */
+function hintFor(reason: string): string {
+  if (/WRONGPASS|NOAUTH|NOPERM|invalid password|user is disabled/i.test(reason)) {
+    return (
+      "Check the username and password: the URL's user info (--redis or REDIS_URL) or " +
+      'REDIS_USERNAME and REDIS_PASSWORD, and that the ACL user is enabled.'
+    )
+  }
+  if (/certificate|self.signed|SSL|TLS|EPROTO|wrong version number/i.test(reason)) {
+    return (
+      'Check TLS: use rediss:// only where Redis listens with TLS, and for a server with a ' +
+      'private or self-signed certificate pass its CA (--redis-tls-ca, REDIS_TLS_CA, or ' +
+      "createRelay's redis: { url, tls: { ca } })."
+    )
+  }
+  if (/Command timed out/i.test(reason)) {
+    return (
+      'Redis accepted the connection but did not answer within the command timeout ' +
+      '(--redis-command-timeout-ms, REDIS_COMMAND_TIMEOUT_MS): check that it is not blocked ' +
+      'or overloaded, or raise the timeout.'
+    )
+  }
+  if (/ETIMEDOUT/.test(reason)) {
+    return (
+      'The connection attempt timed out (--redis-connect-timeout-ms, REDIS_CONNECT_TIMEOUT_MS): ' +
+      'check the host and port, firewalls, and that rediss:// is used only where Redis speaks TLS.'
+    )
+  }
+  return (
+    'Check that redis-server is running and reachable there, and that the Redis URL ' +
+    '(--redis or REDIS_URL) has the right host, port, password and db.'
+  )
 }
 
 function describeError(error: unknown): string {
