@@ -7,6 +7,7 @@
  */
 import type * as Y from 'yjs'
 import {
+  type DictEntry,
   type Json,
   type JsonObject,
   type Slot,
@@ -49,14 +50,21 @@ export function jsonEquals(a: Json, b: Json): boolean {
   return false
 }
 
-function indicesOfKey(array: Y.Array<unknown>, key: string): number[] {
-  const found: number[] = []
+/** One pass over a dict's array: the winning entry of `key` and the indices of all its entries. */
+function findKey(array: Y.Array<unknown>, key: string): { current: DictEntry | undefined; indices: number[] } {
+  const indices: number[] = []
+  let current: DictEntry | undefined
   let index = 0
-  for (const raw of array) {
-    if (decodeDictEntry(raw)?.key === key) found.push(index)
+  array.forEach((raw) => {
+    const entry = decodeDictEntry(raw)
+    if (entry?.key === key) {
+      indices.push(index)
+      // Same rule as scanDict: the latest write time wins, ties go to the later entry.
+      if (!current || entry.writtenAt >= current.writtenAt) current = { ...entry, index } as DictEntry
+    }
     index++
-  }
-  return found
+  })
+  return { current, indices }
 }
 
 /**
@@ -65,13 +73,13 @@ function indicesOfKey(array: Y.Array<unknown>, key: string): number[] {
  * An expiry (`expiresAt`, ms since the epoch; top-level keys only) always writes a new entry.
  */
 export function dictSet(array: Y.Array<unknown>, key: string, value: Json, expiresAt?: number): void {
-  const current = scanDict(array).entries.get(key)
+  const { current, indices } = findKey(array, key)
   if (current && current.expiresAt === undefined && expiresAt === undefined) {
     if (current.kind === 'dict' && isObject(value)) return assignDict(current.value, value)
     if (current.kind === 'list' && Array.isArray(value)) return assignList(current.value, value)
     if (current.kind === 'value' && current.value === value) return
   }
-  deleteIndices(array, indicesOfKey(array, key))
+  deleteIndices(array, indices)
   // Stay ahead of the entry being replaced even if this clock is behind the writer's.
   const writtenAt = Math.max(Date.now(), (current?.writtenAt ?? 0) + 1)
   array.push([encodeDictEntry(key, value, { expiresAt, writtenAt })])
@@ -79,7 +87,7 @@ export function dictSet(array: Y.Array<unknown>, key: string, value: Json, expir
 
 /** Removes every entry of `key` from a dict's array; returns whether one existed. */
 export function dictDelete(array: Y.Array<unknown>, key: string): boolean {
-  const doomed = indicesOfKey(array, key)
+  const doomed = findKey(array, key).indices
   deleteIndices(array, doomed)
   return doomed.length > 0
 }
@@ -129,7 +137,7 @@ export function mergeDictKey(
   next: Json,
   expiresAt?: number,
 ): void {
-  const current = scanDict(array).entries.get(key)
+  const { current } = findKey(array, key)
   if (!current || current.expiresAt !== expiresAt || base === undefined) {
     dictSet(array, key, next, expiresAt)
     return
