@@ -108,7 +108,7 @@ export class Memory extends SyncedDict {
     return this.#sync.whenSynced()
   }
 
-  /** `{ connection, pending }`: a new frozen object whenever one of them changes. */
+  /** `{ connection, pending, lastSyncedAt, storage }`: a new frozen object whenever one of them changes. */
   get status(): MemoryStatus {
     return this.#sync.status
   }

@@ -1,10 +1,26 @@
 /**
- * Keeps one memory's local document in sync with the relay.
+ * Keeps one memory's local document in sync with the relay, with storage and with the
+ * other tabs.
  *
- * Every local change gets the next sequence number, goes to storage first (write-ahead),
- * then to the relay as an UPDATE frame. The relay's cumulative ACK(seq) removes every
- * change up to seq from the queue. After each (re)connect the handshake sends the relay
- * exactly what it lacks, tagged with the highest local seq, so resending never duplicates.
+ * Every local change gets the next sequence number, is appended to this client's queue in
+ * storage (the write starts at once; see below), posted to the other tabs, and sent to
+ * the relay as an UPDATE frame when the handshake is done. The relay's cumulative
+ * ACK(seq) settles every change up to seq. After each (re)connect the handshake sends the
+ * relay exactly what it lacks, tagged with the highest local seq, so resending never
+ * duplicates and covers every queued change, including those loaded from storage.
+ *
+ * Why the send does not wait for the storage write: a change counts as safe once it is
+ * either in storage or acknowledged by the relay (acknowledged means persisted there).
+ * Sending early only adds a second way to survive; a crash before the write finishes loses
+ * the change either way unless the relay got it. The write itself starts synchronously, so
+ * it never waits behind the initial load.
+ *
+ * Storage never loses a change to an acknowledgement: acknowledged queue entries are
+ * removed by a checkpoint that, in the same transaction, stores a document containing them.
+ * Changes loaded from other tabs' queues (tabs closed or crashed before their changes were
+ * acknowledged) count as pending here, travel in the handshake diff, and leave storage with
+ * this client's checkpoint once acknowledged. Changes other tabs post while open are shown
+ * but not queued: the tab that made a change owns it.
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -12,7 +28,8 @@ import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import type { Channel, Connection, ConnectionState } from './connection/Connection.ts'
 import { RefusedError } from './errors.ts'
-import type { MemoryStorage, PendingUpdate } from './offline/Storage.ts'
+import type { MemoryStorage, QueueKey, StorageKind, StoredState } from './offline/Storage.ts'
+import { TabChannel } from './offline/TabChannel.ts'
 import { type Message, MessageType, errorCodeName } from './protocol/messages.ts'
 
 /** Sync state of one memory. */
@@ -21,89 +38,176 @@ export interface MemoryStatus {
   readonly connection: ConnectionState
   /** Local changes the relay has not acknowledged as persisted. */
   readonly pending: number
+  /**
+   * When the relay last confirmed that it holds every local change (ms since the epoch),
+   * or null if it has not in this session.
+   */
+  readonly lastSyncedAt: number | null
+  /** Where unacknowledged changes are kept: 'indexeddb' survives reloads, 'memory' does not. */
+  readonly storage: StorageKind
 }
 
-/** Origin of changes that came from the relay or from storage (not sent back). */
+/** Origin of changes that came from the relay (not sent back, not queued). */
 export const REMOTE_ORIGIN = Symbol('remem.remote')
+/** Origin of changes from other tabs: shown, not queued (their tab owns them). */
+export const TAB_ORIGIN = Symbol('remem.tab')
+/** Origin of what was loaded from storage (already stored, already queued where needed). */
+const LOAD_ORIGIN = Symbol('remem.load')
 
 type Phase = 'closed' | 'handshake' | 'synced'
 
+interface PendingChange {
+  seq: number
+  update: Uint8Array
+  /** Its key in storage, or null when it was never stored. */
+  key: QueueKey | null
+}
+
+export interface MemorySyncOptions {
+  name: string
+  doc: Y.Doc
+  connection: Connection
+  storage: MemoryStorage
+  /** The kind of storage in use now (it changes on a fallback). */
+  storageKind: () => StorageKind
+  /** The BroadcastChannel name and this client's id, or null for no tab sync. */
+  tabs: { channel: string; clientId: string } | null
+  /** Delay of a checkpoint after acknowledgements or remote changes, in ms. */
+  checkpointMs: number
+  onError: (error: Error) => void
+  /** Called whenever `status` changes. */
+  onStatus?: () => void
+}
+
 export class MemorySync implements Channel {
-  private pending: PendingUpdate[] = []
+  readonly name: string
+  readonly doc: Y.Doc
+  private readonly connection: Connection
+  private readonly storage: MemoryStorage
+  private readonly tabs: TabChannel | null
+  private pending: PendingChange[] = []
+  /** Storage keys of acknowledged changes, removed at the next checkpoint. */
+  private acknowledged: QueueKey[] = []
   private seq = 0
   private phase: Phase = 'closed'
   private waiters: Array<{ seq: number; resolve: () => void }> = []
   private statusListeners = new Set<() => void>()
-  private storageQueue: Promise<void> = Promise.resolve()
-  private cachedStatus: MemoryStatus = { connection: 'connecting', pending: 0 }
+  private cachedStatus: MemoryStatus
+  private lastSyncedAt: number | null = null
+  private checkpointTimer: ReturnType<typeof setTimeout> | null = null
+  private checkpointing: Promise<void> = Promise.resolve()
+  private isLoaded = false
   private disposed = false
+  private readonly offConnection: () => void
   readonly loaded: Promise<void>
 
-  constructor(
-    readonly name: string,
-    readonly doc: Y.Doc,
-    private readonly connection: Connection,
-    private readonly storage: MemoryStorage,
-    private readonly onError: (error: Error) => void,
-  ) {
-    doc.on('update', this.onLocalUpdate)
+  constructor(private readonly options: MemorySyncOptions) {
+    this.name = options.name
+    this.doc = options.doc
+    this.connection = options.connection
+    this.storage = options.storage
+    this.cachedStatus = Object.freeze({
+      connection: 'connecting',
+      pending: 0,
+      lastSyncedAt: null,
+      storage: options.storageKind(),
+    })
+    this.doc.on('update', this.onUpdate)
+    this.tabs = options.tabs
+      ? new TabChannel(options.tabs.channel, options.tabs.clientId, {
+          onUpdate: (update) => this.applyFromTab(update),
+          diffFor: (stateVector) => {
+            const diff = Y.encodeStateAsUpdate(this.doc, stateVector)
+            return diff.byteLength > 2 ? diff : null
+          },
+        })
+      : null
     this.loaded = this.loadStored()
-    this.storageQueue = this.loaded
-    this.offConnection = connection.subscribe(() => this.refreshStatus())
+    this.offConnection = this.connection.subscribe(() => this.refreshStatus())
     this.refreshStatus()
   }
-
-  private readonly offConnection: () => void
 
   private async loadStored(): Promise<void> {
+    let stored: StoredState = { doc: null, pending: [] }
     try {
-      const stored = await this.storage.load()
-      if (this.disposed) return
-      Y.transact(
-        this.doc,
-        () => {
-          if (stored.doc) Y.applyUpdate(this.doc, stored.doc, REMOTE_ORIGIN)
-          for (const entry of stored.pending) Y.applyUpdate(this.doc, entry.update, REMOTE_ORIGIN)
-        },
-        REMOTE_ORIGIN,
-      )
-      // Stored changes are older than anything made since this client started: renumber
-      // the new ones after them (their storage writes wait for this load, see constructor).
-      const offset = stored.pending.reduce((max, entry) => Math.max(max, entry.seq), 0)
-      for (const entry of this.pending) entry.seq += offset
-      for (const waiter of this.waiters) waiter.seq += offset
-      this.pending = [...stored.pending, ...this.pending]
-      this.seq += offset
-      this.refreshStatus()
+      stored = await this.storage.load()
     } catch (error) {
-      this.onError(error as Error)
-    } finally {
-      this.connection.register(this.name, this)
+      this.options.onError(error as Error)
     }
+    if (this.disposed) return
+    Y.transact(
+      this.doc,
+      () => {
+        // One bad entry must not keep the rest (or the relay) from the document.
+        const apply = (update: Uint8Array): void => {
+          try {
+            Y.applyUpdate(this.doc, update, LOAD_ORIGIN)
+          } catch (error) {
+            this.options.onError(
+              new Error(`a stored change of memory "${this.name}" does not apply; skipped`, {
+                cause: error,
+              }),
+            )
+          }
+        }
+        if (stored.doc) apply(stored.doc)
+        for (const entry of stored.pending) apply(entry.update)
+      },
+      LOAD_ORIGIN,
+    )
+    // Stored changes travel in the first handshake diff, with the changes made meanwhile.
+    for (const entry of stored.pending)
+      this.pending.push({ seq: ++this.seq, update: entry.update, key: entry.key })
+    this.isLoaded = true
+    this.refreshStatus()
+    this.tabs?.hello(Y.encodeStateVector(this.doc))
+    this.connection.register(this.name, this)
   }
 
-  private readonly onLocalUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === REMOTE_ORIGIN) return
-    const entry = { seq: ++this.seq, update }
-    this.pending.push(entry)
-    this.persist((storage) => storage.append(entry))
+  private readonly onUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (origin === LOAD_ORIGIN) return
+    if (origin === REMOTE_ORIGIN || origin === TAB_ORIGIN) {
+      this.scheduleCheckpoint()
+      return
+    }
+    const { key, written } = this.storage.append(update)
+    // Failures are reported (and storage switched to memory) by the storage itself.
+    written.catch(() => undefined)
+    const change = { seq: ++this.seq, update, key }
+    this.pending.push(change)
+    this.tabs?.post(update)
     if (this.phase === 'synced') {
-      this.connection.send({ type: MessageType.update, name: this.name, seq: entry.seq, update })
+      this.connection.send({ type: MessageType.update, name: this.name, seq: change.seq, update })
     }
     this.refreshStatus()
   }
 
-  private persist(action: (storage: MemoryStorage) => Promise<void>): void {
-    this.storageQueue = this.storageQueue
-      .then(() => action(this.storage))
-      .catch((error: unknown) => this.onError(error as Error))
+  private applyFromTab(update: Uint8Array): void {
+    if (this.disposed) return
+    try {
+      Y.applyUpdate(this.doc, update, TAB_ORIGIN)
+    } catch (error) {
+      this.options.onError(
+        new Error(`a change from another tab does not apply to memory "${this.name}"`, {
+          cause: error,
+        }),
+      )
+      return
+    }
+    // It depends on a change this tab never saw: ask the other tabs for everything missing.
+    if (this.doc.store.pendingStructs || this.doc.store.pendingDs)
+      this.tabs?.hello(Y.encodeStateVector(this.doc))
   }
 
   onOpen(): void {
     this.phase = 'handshake'
     const encoder = encoding.createEncoder()
     syncProtocol.writeSyncStep1(encoder, this.doc)
-    this.connection.send({ type: MessageType.sync, name: this.name, payload: encoding.toUint8Array(encoder) })
+    this.connection.send({
+      type: MessageType.sync,
+      name: this.name,
+      payload: encoding.toUint8Array(encoder),
+    })
     this.refreshStatus()
   }
 
@@ -119,12 +223,17 @@ export class MemorySync implements Channel {
       case MessageType.ack:
         return this.onAck(message.seq)
       case MessageType.error:
-        return this.onError(
-          new RefusedError(errorCodeName(message.code), `relay refused a request for memory "${this.name}": ${message.message}`),
+        return this.options.onError(
+          new RefusedError(
+            errorCodeName(message.code),
+            `relay refused a request for memory "${this.name}": ${message.message}`,
+          ),
         )
       case MessageType.update:
       case MessageType.close:
       case MessageType.awareness:
+      case MessageType.ping:
+      case MessageType.pong:
         return
     }
   }
@@ -139,11 +248,20 @@ export class MemorySync implements Channel {
       const hasContent = diff.byteLength > 2
       if (this.pending.length > 0 || hasContent) {
         if (this.pending.length === 0) {
-          const entry = { seq: ++this.seq, update: diff }
-          this.pending.push(entry)
-          this.persist((storage) => storage.append(entry))
+          // Content the relay lacks that no queue holds (it came from another tab, or the
+          // relay lost data): queue it like a local change so it is acknowledged.
+          const { key, written } = this.storage.append(diff)
+          written.catch(() => undefined)
+          this.pending.push({ seq: ++this.seq, update: diff, key })
         }
-        this.connection.send({ type: MessageType.update, name: this.name, seq: this.seq, update: diff })
+        this.connection.send({
+          type: MessageType.update,
+          name: this.name,
+          seq: this.seq,
+          update: diff,
+        })
+      } else {
+        this.lastSyncedAt = Date.now()
       }
       this.phase = 'synced'
       this.refreshStatus()
@@ -154,22 +272,57 @@ export class MemorySync implements Channel {
   }
 
   private onAck(seq: number): void {
-    const before = this.pending.length
-    this.pending = this.pending.filter((entry) => entry.seq > seq)
-    if (this.pending.length !== before) this.persist((storage) => storage.acknowledge(seq))
+    const settled = this.pending.filter((change) => change.seq <= seq)
+    // A repeated or stale acknowledgement settles nothing new.
+    if (settled.length === 0) return
+    this.pending = this.pending.filter((change) => change.seq > seq)
+    for (const change of settled) if (change.key !== null) this.acknowledged.push(change.key)
     const oldest = this.pending[0]?.seq ?? Infinity
     this.waiters = this.waiters.filter((waiter) => {
       if (waiter.seq < oldest) waiter.resolve()
       return waiter.seq >= oldest
     })
+    if (this.pending.length === 0) this.lastSyncedAt = Date.now()
+    this.scheduleCheckpoint()
     this.refreshStatus()
   }
 
-  /** Resolves when every local change made so far is acknowledged by the relay. */
-  whenSynced(): Promise<void> {
+  private scheduleCheckpoint(): void {
+    if (this.checkpointTimer || this.disposed) return
+    this.checkpointTimer = setTimeout(() => {
+      this.checkpointTimer = null
+      void this.checkpoint()
+    }, this.options.checkpointMs)
+    ;(this.checkpointTimer as { unref?: () => void }).unref?.()
+  }
+
+  /**
+   * Stores the document (merged with what is stored) and removes the acknowledged changes
+   * it contains, in one step.
+   */
+  private checkpoint(): Promise<void> {
+    const acknowledged = this.acknowledged.splice(0)
+    const doc = Y.encodeStateAsUpdate(this.doc)
+    this.checkpointing = this.checkpointing
+      .then(() => this.storage.checkpoint(doc, acknowledged))
+      .catch((error: unknown) => this.options.onError(error as Error))
+    return this.checkpointing
+  }
+
+  /** @internal Runs a due checkpoint now (the page is being hidden or unloaded). */
+  flush(): Promise<void> {
+    if (!this.checkpointTimer && this.acknowledged.length === 0) return this.checkpointing
+    if (this.checkpointTimer) clearTimeout(this.checkpointTimer)
+    this.checkpointTimer = null
+    return this.checkpoint()
+  }
+
+  /** Resolves when every local change made so far (and every one loaded from storage) is acknowledged. */
+  async whenSynced(): Promise<void> {
+    if (!this.isLoaded) await this.loaded
     const target = this.pending.at(-1)?.seq
-    if (target === undefined) return this.storageQueue
-    return new Promise((resolve) => this.waiters.push({ seq: target, resolve }))
+    if (target === undefined) return
+    await new Promise<void>((resolve) => this.waiters.push({ seq: target, resolve }))
   }
 
   get status(): MemoryStatus {
@@ -181,25 +334,43 @@ export class MemorySync implements Channel {
     return () => this.statusListeners.delete(listener)
   }
 
-  private refreshStatus(): void {
+  /** @internal Recomputes `status`; the client calls it when the storage kind changes. */
+  refreshStatus(): void {
     const connection: ConnectionState =
-      this.phase === 'synced' ? 'online' : this.connection.state === 'online' ? 'connecting' : this.connection.state
+      this.phase === 'synced'
+        ? 'online'
+        : this.connection.state === 'online'
+          ? 'connecting'
+          : this.connection.state
     const pending = this.pending.length
-    if (connection === this.cachedStatus.connection && pending === this.cachedStatus.pending) return
-    this.cachedStatus = Object.freeze({ connection, pending })
-    for (const listener of this.statusListeners) listener()
+    const storage = this.options.storageKind()
+    const { lastSyncedAt } = this
+    const current = this.cachedStatus
+    if (
+      connection === current.connection &&
+      pending === current.pending &&
+      lastSyncedAt === current.lastSyncedAt &&
+      storage === current.storage
+    ) {
+      return
+    }
+    this.cachedStatus = Object.freeze({ connection, pending, lastSyncedAt, storage })
+    for (const listener of [...this.statusListeners]) listener()
+    this.options.onStatus?.()
   }
 
-  /** Stops syncing; waits for storage writes in flight. */
+  /** Stops syncing; stores a last checkpoint and waits for storage writes in flight. */
   async dispose(): Promise<void> {
     if (this.disposed) return
     this.disposed = true
-    this.doc.off('update', this.onLocalUpdate)
+    this.doc.off('update', this.onUpdate)
     this.offConnection()
+    this.tabs?.close()
     this.connection.unregister(this.name)
     if (this.phase !== 'closed') this.connection.send({ type: MessageType.close, name: this.name })
     this.phase = 'closed'
-    await this.storageQueue
+    await this.loaded
+    await this.flush()
     await this.storage.close()
   }
 }

@@ -6,6 +6,7 @@ export type RememErrorCode =
   | 'protocol'
   | 'closed'
   | 'refused'
+  | 'storage'
 
 /** Base class of every error remem throws; check with `instanceof` and read `code`. */
 export class RememError extends Error {
@@ -66,5 +67,13 @@ export class ClosedError extends RememError {
   override readonly name = 'ClosedError'
   constructor(message: string) {
     super('closed', message)
+  }
+}
+
+/** Local storage (IndexedDB) failed; the client keeps changes in memory for the session. */
+export class StorageError extends RememError {
+  override readonly name = 'StorageError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('storage', message, options)
   }
 }

@@ -1,6 +1,6 @@
 export { createClient } from './createClient.ts'
 export { RememClient } from './RememClient.ts'
-export type { ClientOptions, TokenSource } from './RememClient.ts'
+export type { ClientOptions, ClientStatus, TokenSource } from './RememClient.ts'
 export { Memory } from './Memory.ts'
 export type { MemoryStatus } from './MemorySync.ts'
 export { SyncedDict } from './SyncedDict.ts'
@@ -12,11 +12,27 @@ export {
   ConnectionError,
   RefusedError,
   RememError,
+  StorageError,
   ValidationError,
 } from './errors.ts'
 export type { RememErrorCode } from './errors.ts'
-export type { ConnectionState, WebSocketConstructor, WebSocketLike } from './connection/Connection.ts'
+export type {
+  ConnectionState,
+  HeartbeatOptions,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './connection/Connection.ts'
 export type { BackoffOptions } from './connection/backoff.ts'
 export { createMemoryStorage } from './offline/memoryStorage.ts'
-export type { MemoryStorage, PendingUpdate, StorageAdapter, StoredState } from './offline/Storage.ts'
+export { createIndexedDbStorage } from './offline/indexedDbStorage.ts'
+export type { IndexedDbStorageOptions } from './offline/indexedDbStorage.ts'
+export type {
+  Appended,
+  MemoryStorage,
+  QueueKey,
+  StorageAdapter,
+  StorageKind,
+  StoredState,
+  StoredUpdate,
+} from './offline/Storage.ts'
 export type { Json, JsonObject, JsonPrimitive } from './model/layout.ts'

@@ -2,11 +2,27 @@
  * One WebSocket to a relay, shared by every memory of a client. It reconnects with
  * exponential backoff and full jitter, and tells each registered memory when the socket
  * opens and closes so that the memory can run its handshake again.
+ *
+ * It notices a dead connection by itself: a PING frame after every quiet interval must be
+ * answered (by PONG or any other frame) within a timeout, or the socket is dropped. In
+ * browsers it follows the `offline` and `online` events: it drops the socket at once when
+ * the network goes away, and reconnects at once when it is back. The token function is
+ * called again before every connect; the latest token is `connection.token`.
  */
-import { CloseCode, type Message, decodeMessage, encodeMessage } from '../protocol/messages.ts'
+import {
+  CloseCode,
+  type Message,
+  MessageType,
+  decodeMessage,
+  encodeMessage,
+} from '../protocol/messages.ts'
 import { type BackoffOptions, backoffDelay } from './backoff.ts'
+import { type NetworkMonitor, browserNetwork } from './network.ts'
 
 export type ConnectionState = 'connecting' | 'online' | 'offline'
+
+/** A token, or a function called for one on every (re)connect. */
+export type TokenSource = string | (() => string | Promise<string>)
 
 /** The subset of the WebSocket API remem uses (browsers' WebSocket and `ws` both fit). */
 export interface WebSocketLike {
@@ -28,28 +44,65 @@ export interface Channel {
   onClose(): void
 }
 
+/** How a dead connection is noticed. */
+export interface HeartbeatOptions {
+  /** Quiet time after which the client sends a PING, in ms. @default 3000 */
+  intervalMs?: number
+  /** Time the relay has to answer a PING before the socket counts as dead, in ms. @default 3000 */
+  timeoutMs?: number
+  /** Time a new socket has to open before it is given up and retried, in ms. @default 10000 */
+  connectTimeoutMs?: number
+}
+
 export interface ConnectionOptions {
   url: string
   WebSocket: WebSocketConstructor
   backoff?: BackoffOptions
+  /** `false` turns the heartbeat off. */
+  heartbeat?: HeartbeatOptions | false
+  /** Called before every connect when a function. */
+  token?: TokenSource
+  /** The platform's network events. @default the browser's, or none */
+  network?: NetworkMonitor
   /** Called with the relay's close code when it closes the socket on purpose. */
   onRelayClose?: (code: number, reason: string) => void
+  /** Called when the token function fails; the connect is retried with backoff. */
+  onError?: (error: Error) => void
 }
 
 const OPEN = 1
+/** A deadline timer this late means the event loop was blocked, not that the link is dead. */
+const LATE_MS = 500
+const GRACE_MS = 250
 
 export class Connection {
   private socket: WebSocketLike | null = null
   private readonly channels = new Map<string, Channel>()
   private readonly listeners = new Set<() => void>()
   private attempt = 0
+  /** Counts connects, so that a token arriving for a superseded connect is dropped. */
+  private generation = 0
   private timer: ReturnType<typeof setTimeout> | null = null
+  private pingTimer: ReturnType<typeof setTimeout> | null = null
+  /** Drops the socket when it fires: it did not open in time, or did not answer a PING. */
+  private deadlineTimer: ReturnType<typeof setTimeout> | null = null
   private closed = false
+  private readonly network: NetworkMonitor
+  private readonly offNetwork: () => void
   state: ConnectionState = 'connecting'
+  /** The token of the latest connect (the token function is called before each). */
+  token: string | undefined
+  /** When the socket last received a frame (ms since epoch). */
+  private lastHeardAt = 0
   /** Delays of the reconnects scheduled so far (kept short; for diagnostics and tests). */
   readonly recentDelays: number[] = []
 
   constructor(private readonly options: ConnectionOptions) {
+    if (typeof options.token === 'string') this.token = options.token
+    this.network = options.network ?? browserNetwork()
+    this.offNetwork = this.network.subscribe((online) =>
+      online ? this.onNetworkUp() : this.onNetworkDown(),
+    )
     this.connect()
   }
 
@@ -74,14 +127,29 @@ export class Connection {
     return () => this.listeners.delete(listener)
   }
 
-  /** Drops the current socket (if any) and reconnects at once. */
+  /** Drops the current socket (if any) and connects again at once. */
   reconnectNow(): void {
     if (this.closed) return
-    if (this.timer) clearTimeout(this.timer)
-    this.timer = null
+    if (this.socket) this.drop(this.socket, false)
+    this.clearTimer()
     this.attempt = 0
-    if (this.socket) this.socket.close()
-    else this.connect()
+    this.connect()
+  }
+
+  private onNetworkDown(): void {
+    if (this.closed) return
+    if (this.socket) this.drop(this.socket)
+    else this.setState('offline')
+  }
+
+  private onNetworkUp(): void {
+    if (this.closed) return
+    // A socket that survived the change may be dead: check it now rather than after the interval.
+    if (this.socket?.readyState === OPEN) return this.ping(this.socket)
+    if (this.socket) return
+    this.clearTimer()
+    this.attempt = 0
+    this.connect()
   }
 
   private setState(state: ConnectionState): void {
@@ -90,9 +158,44 @@ export class Connection {
     for (const listener of this.listeners) listener()
   }
 
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+  }
+
   private connect(): void {
     if (this.closed) return
     this.setState(this.attempt === 0 ? 'connecting' : 'offline')
+    // The browser is sure there is no network: wait for `online` (or the next attempt).
+    if (!this.network.isOnline()) return this.scheduleReconnect()
+    const generation = ++this.generation
+    const token = this.options.token
+    if (typeof token !== 'function') return this.open()
+    let pending: Promise<string>
+    try {
+      pending = Promise.resolve(token())
+    } catch (error) {
+      pending = Promise.reject(error as Error)
+    }
+    pending.then(
+      (value) => {
+        if (this.closed || generation !== this.generation) return
+        this.token = value
+        this.open()
+      },
+      (error: unknown) => {
+        if (this.closed || generation !== this.generation) return
+        this.options.onError?.(
+          new Error(`the token function failed; retrying with backoff: ${String(error)}`, {
+            cause: error,
+          }),
+        )
+        this.scheduleReconnect()
+      },
+    )
+  }
+
+  private open(): void {
     let socket: WebSocketLike
     try {
       socket = new this.options.WebSocket(this.options.url)
@@ -102,12 +205,21 @@ export class Connection {
     }
     this.socket = socket
     socket.binaryType = 'arraybuffer'
+    // A connect whose packets vanish neither opens nor fails: give it up after a while.
+    const heartbeat = this.options.heartbeat
+    if (heartbeat !== false) this.armDeadline(socket, heartbeat?.connectTimeoutMs ?? 10_000)
     socket.onopen = () => {
+      if (this.socket !== socket) return
+      this.stopHeartbeat()
       this.attempt = 0
+      this.lastHeardAt = Date.now()
       this.setState('online')
+      this.schedulePing(socket)
       for (const channel of this.channels.values()) channel.onOpen()
     }
     socket.onmessage = (event) => {
+      if (this.socket !== socket) return
+      this.heard(socket)
       const data = event.data
       if (typeof data === 'string') return
       let message: Message
@@ -116,23 +228,103 @@ export class Connection {
       } catch {
         return
       }
+      if (message.type === MessageType.pong || message.type === MessageType.ping) return
       this.channels.get(message.name)?.onMessage(message)
     }
     socket.onerror = () => {}
     socket.onclose = (event) => {
       if (this.socket !== socket) return
-      this.socket = null
-      for (const channel of this.channels.values()) channel.onClose()
-      if (event.code >= 4000 || event.code === CloseCode.goingAway || event.code === CloseCode.frameTooLarge) {
+      this.closedSocket()
+      if (
+        event.code >= 4000 ||
+        event.code === CloseCode.goingAway ||
+        event.code === CloseCode.frameTooLarge
+      ) {
         this.options.onRelayClose?.(event.code, event.reason)
       }
       this.scheduleReconnect()
     }
   }
 
+  /** Forgets `socket` at once (without waiting for a close handshake a dead link never finishes). */
+  private drop(socket: WebSocketLike, reconnect = true): void {
+    if (this.socket !== socket) return
+    socket.onopen = socket.onmessage = socket.onclose = null
+    try {
+      const terminate = (socket as { terminate?: () => void }).terminate
+      if (typeof terminate === 'function') terminate.call(socket)
+      else socket.close()
+    } catch {
+      // Already closed.
+    }
+    this.closedSocket()
+    if (reconnect) this.scheduleReconnect()
+  }
+
+  private closedSocket(): void {
+    this.socket = null
+    this.stopHeartbeat()
+    for (const channel of this.channels.values()) channel.onClose()
+  }
+
+  /** Sends a PING once the socket has been quiet for the interval. */
+  private schedulePing(socket: WebSocketLike, delay = this.heartbeatInterval()): void {
+    if (this.options.heartbeat === false) return
+    this.stopHeartbeat()
+    this.pingTimer = setTimeout(() => {
+      this.pingTimer = null
+      const quiet = Date.now() - this.lastHeardAt
+      const interval = this.heartbeatInterval()
+      if (quiet < interval) this.schedulePing(socket, interval - quiet)
+      else this.ping(socket)
+    }, delay)
+  }
+
+  private heartbeatInterval(): number {
+    const heartbeat = this.options.heartbeat
+    return (heartbeat === false ? undefined : heartbeat?.intervalMs) ?? 3000
+  }
+
+  private ping(socket: WebSocketLike): void {
+    const heartbeat = this.options.heartbeat
+    if (heartbeat === false || this.socket !== socket || this.deadlineTimer) return
+    if (this.pingTimer) clearTimeout(this.pingTimer)
+    this.pingTimer = null
+    this.send({ type: MessageType.ping, name: '' })
+    this.armDeadline(socket, heartbeat?.timeoutMs ?? 3000)
+  }
+
+  /** Drops `socket` unless it opens or a frame arrives within `ms`. */
+  private armDeadline(socket: WebSocketLike, ms: number): void {
+    const due = Date.now() + ms
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = null
+      // Fired late: a long task blocked the event loop, and frames that arrived meanwhile
+      // may still wait to be read. Give them a moment before calling the link dead.
+      if (Date.now() - due > LATE_MS) return this.armDeadline(socket, GRACE_MS)
+      this.drop(socket)
+    }, ms)
+  }
+
+  /** Any frame proves the socket alive: the next PING follows a quiet interval. */
+  private heard(socket: WebSocketLike): void {
+    this.lastHeardAt = Date.now()
+    if (!this.deadlineTimer) return
+    clearTimeout(this.deadlineTimer)
+    this.deadlineTimer = null
+    this.schedulePing(socket)
+  }
+
+  private stopHeartbeat(): void {
+    if (this.pingTimer) clearTimeout(this.pingTimer)
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer)
+    this.pingTimer = this.deadlineTimer = null
+  }
+
   private scheduleReconnect(): void {
     if (this.closed) return
     this.setState('offline')
+    this.clearTimer()
     const delay = backoffDelay(this.attempt++, this.options.backoff)
     this.recentDelays.push(delay)
     if (this.recentDelays.length > 50) this.recentDelays.shift()
@@ -144,7 +336,9 @@ export class Connection {
 
   close(): void {
     this.closed = true
-    if (this.timer) clearTimeout(this.timer)
+    this.clearTimer()
+    this.stopHeartbeat()
+    this.offNetwork()
     this.socket?.close(1000, 'client closed')
     this.socket = null
     this.setState('offline')

@@ -7,7 +7,11 @@ export interface BackoffOptions {
 }
 
 /** Delay before reconnect attempt `attempt` (0-based): uniform in [0, min(max, min·2^attempt)]. */
-export function backoffDelay(attempt: number, options: BackoffOptions = {}, random = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions = {},
+  random = Math.random,
+): number {
   const min = options.minMs ?? 250
   const max = options.maxMs ?? 10_000
   const ceiling = Math.min(max, min * 2 ** Math.min(attempt, 30))

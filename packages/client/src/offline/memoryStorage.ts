@@ -1,31 +1,42 @@
-import type { MemoryStorage, PendingUpdate, StorageAdapter, StoredState } from './Storage.ts'
+import { mergeDocs } from './mergeDocs.ts'
+import type { MemoryStorage, QueueKey, StorageAdapter, StoredState } from './Storage.ts'
+
+interface MemoryState {
+  doc: Uint8Array | null
+  /** Queued changes by key (`clientId\nn`), in insertion order. */
+  queue: Map<string, Uint8Array>
+}
 
 /**
  * Keeps memories in this process only: nothing survives a reload. Two clients given the
  * same adapter share what it holds, as two tabs share IndexedDB.
  */
 export function createMemoryStorage(): StorageAdapter {
-  const states = new Map<string, { doc: Uint8Array | null; pending: PendingUpdate[] }>()
+  const states = new Map<string, MemoryState>()
   return {
     kind: 'memory',
-    open(relayUrl, memory): MemoryStorage {
-      const key = `${relayUrl}\n${memory}`
-      const state = (): { doc: Uint8Array | null; pending: PendingUpdate[] } => {
-        let found = states.get(key)
-        if (!found) states.set(key, (found = { doc: null, pending: [] }))
+    open(relayUrl, memory, clientId): MemoryStorage {
+      const id = `${relayUrl}\n${memory}`
+      const state = (): MemoryState => {
+        let found = states.get(id)
+        if (!found) states.set(id, (found = { doc: null, queue: new Map() }))
         return found
       }
+      let counter = 0
       return {
-        load: async (): Promise<StoredState> => ({ doc: state().doc, pending: [...state().pending] }),
-        append: async (entry) => {
-          state().pending.push(entry)
+        load: async (): Promise<StoredState> => {
+          const { doc, queue } = state()
+          return { doc, pending: [...queue].map(([key, update]) => ({ key, update })) }
         },
-        acknowledge: async (upto) => {
-          const s = state()
-          s.pending = s.pending.filter((entry) => entry.seq > upto)
+        append: (update) => {
+          const key = `${clientId}\n${++counter}`
+          state().queue.set(key, update)
+          return { key, written: Promise.resolve() }
         },
-        saveDoc: async (doc) => {
-          state().doc = doc
+        checkpoint: async (doc, acknowledged: readonly QueueKey[]) => {
+          const current = state()
+          current.doc = current.doc ? mergeDocs(current.doc, doc) : doc
+          for (const key of acknowledged) current.queue.delete(String(key))
         },
         close: async () => {},
       }

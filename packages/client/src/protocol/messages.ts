@@ -10,6 +10,8 @@
  *   ERROR     → client   name, varUint code, varString message
  *   CLOSE     client →   name                                       (unsubscribe)
  *   AWARENESS both ways  name, a y-protocols awareness update
+ *   PING      client →   empty name                                 (heartbeat)
+ *   PONG      → client   empty name                                 (answer to PING)
  *
  * Handshake, per memory and after every reconnect:
  *   1. client → SYNC step 1 (its state vector): this also subscribes it to the memory.
@@ -29,6 +31,10 @@ export const MessageType = {
   error: 3,
   close: 4,
   awareness: 5,
+  /** Heartbeat from a client (browsers cannot send WebSocket pings); name is empty. */
+  ping: 6,
+  /** The relay's answer to PING; name is empty. */
+  pong: 7,
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
 
@@ -87,6 +93,8 @@ export type Message =
   | { type: typeof MessageType.error; name: string; code: number; message: string }
   | { type: typeof MessageType.close; name: string }
   | { type: typeof MessageType.awareness; name: string; payload: Uint8Array }
+  | { type: typeof MessageType.ping; name: string }
+  | { type: typeof MessageType.pong; name: string }
 
 /** Encodes one frame. */
 export function encodeMessage(message: Message): Uint8Array {
@@ -110,6 +118,8 @@ export function encodeMessage(message: Message): Uint8Array {
       encoding.writeVarString(encoder, message.message)
       break
     case MessageType.close:
+    case MessageType.ping:
+    case MessageType.pong:
       break
   }
   return encoding.toUint8Array(encoder)
@@ -149,6 +159,8 @@ export function decodeMessage(frame: Uint8Array): Message {
         return done({ type, name, code, message })
       }
       case MessageType.close:
+      case MessageType.ping:
+      case MessageType.pong:
         return done({ type, name })
       default:
         throw new FrameError(`unknown message type ${type}`)
