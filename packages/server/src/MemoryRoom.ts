@@ -53,6 +53,12 @@ export class MemoryRoom {
   private closed = false
   private retryMs = RETRY_MIN_MS
   private retryTimer: ReturnType<typeof setTimeout> | null = null
+  private wakeRetry: (() => void) | null = null
+  /**
+   * Lowest refused seq per session since its last handshake. Acks are cumulative, so acks
+   * stop just below it: an ack must never cover an update the relay did not persist.
+   */
+  private readonly refusedFrom = new WeakMap<ClientSession, number>()
   private idleResolvers: Array<() => void> = []
   /** Mirrors top-level keys to plain store keys and back; set once loaded. */
   bridge: ProjectionBridge | null = null
@@ -154,6 +160,7 @@ export class MemoryRoom {
   /** Adds a session and answers its SYNC step 1. */
   join(session: ClientSession, stateVector: Uint8Array): void {
     this.sessions.add(session)
+    this.refusedFrom.delete(session)
     const encoder = encoding.createEncoder()
     syncProtocol.writeSyncStep2(encoder, this.doc, stateVector)
     session.send(encodeMessage({ type: MessageType.sync, name: this.name, payload: encoding.toUint8Array(encoder) }))
@@ -169,15 +176,11 @@ export class MemoryRoom {
   /** Checks, applies, fans out and queues one client update. */
   handleClientUpdate(session: ClientSession, seq: number, update: Uint8Array): void {
     const verdict = validateUpdate(this.doc, update, this.options)
-    if (!verdict.ok) {
-      session.refuse(this.name, verdict.code, verdict.reason)
-      return
-    }
+    if (!verdict.ok) return this.refuseUpdate(session, seq, verdict.code, verdict.reason)
     try {
       Y.applyUpdate(this.doc, update, session)
     } catch (error) {
-      session.refuse(this.name, ErrorCode.malformedUpdate, `update does not apply: ${(error as Error).message}`)
-      return
+      return this.refuseUpdate(session, seq, ErrorCode.malformedUpdate, `update does not apply: ${(error as Error).message}`)
     }
     if (hasPending(this.doc)) {
       // validateUpdate rules this out; if it ever happens, drop what is parked so the
@@ -188,6 +191,17 @@ export class MemoryRoom {
     }
     this.queue.push({ update: null, ack: { session, seq } })
     this.flush()
+  }
+
+  private refuseUpdate(session: ClientSession, seq: number, code: ErrorCode, reason: string): void {
+    this.refusedFrom.set(session, Math.min(this.refusedFrom.get(session) ?? Infinity, seq))
+    session.refuse(this.name, code, reason)
+  }
+
+  private sendAck(session: ClientSession, seq: number): void {
+    const refused = this.refusedFrom.get(session)
+    const upto = refused === undefined ? seq : Math.min(seq, refused - 1)
+    if (upto >= 1) session.ack(this.name, upto)
   }
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
@@ -230,16 +244,19 @@ export class MemoryRoom {
             error: String(error),
           })
           await new Promise<void>((resolve) => {
+            this.wakeRetry = resolve
             this.retryTimer = setTimeout(resolve, this.retryMs * (0.5 + Math.random() / 2))
           })
+          if (this.retryTimer) clearTimeout(this.retryTimer)
           this.retryTimer = null
+          this.wakeRetry = null
           this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS)
           continue
         }
         this.retryMs = RETRY_MIN_MS
         this.queue.splice(0, batch.length)
         for (const item of batch) {
-          if (item.ack) item.ack.session.ack(this.name, item.ack.seq)
+          if (item.ack) this.sendAck(item.ack.session, item.ack.seq)
         }
       }
     })().finally(() => {
@@ -247,6 +264,12 @@ export class MemoryRoom {
       if (this.queue.length > 0 && !this.closed) this.flush()
       else for (const resolve of this.idleResolvers.splice(0)) resolve()
     })
+  }
+
+  /** Retries persisting at once (the store is reachable again), instead of after the backoff. */
+  retryNow(): void {
+    this.retryMs = RETRY_MIN_MS
+    this.wakeRetry?.()
   }
 
   /** Whether updates are waiting to be persisted. */
@@ -283,6 +306,7 @@ export class MemoryRoom {
     if (this.closed) return
     this.closed = true
     if (this.retryTimer) clearTimeout(this.retryTimer)
+    this.wakeRetry?.()
     for (const resolve of this.idleResolvers.splice(0)) resolve()
     await this.bridge?.close()
     this.doc.off('update', this.onDocUpdate)

@@ -58,7 +58,10 @@ export class Relay implements SessionHost {
     this.offStatus = store.onStatus((status) => {
       if (status === 'down') return logger.warn('store unreachable; acknowledgements withheld')
       logger.info('store reachable again; catching up', { memories: this.rooms.size })
-      for (const room of this.rooms.values()) void room.catchUp().catch(() => undefined)
+      for (const room of this.rooms.values()) {
+        room.retryNow()
+        void room.catchUp().catch(() => undefined)
+      }
       this.reconcileAll()
     })
   }

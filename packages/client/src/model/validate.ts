@@ -19,8 +19,29 @@ import { SYNCED, isSyncedMarked } from './synced.ts'
  * toJson({ at: new Date() }, 'event') // throws: event.at is a Date: …
  */
 export function toJson(value: unknown, path = ''): Json {
-  return normalize(value, path, new Set())
+  const json = normalize(value, path, new Set())
+  // Only objects, arrays and long strings can pass the limit: skip measuring anything else.
+  if (typeof json === 'string' ? json.length > MAX_VALUE_CHARS / 6 : typeof json === 'object' && json !== null) {
+    const size = JSON.stringify(json).length
+    if (size > MAX_VALUE_CHARS) {
+      throw new ValidationError(
+        `${path || 'the value'} is ${size} characters of JSON: one change may carry at most ` +
+          `${MAX_VALUE_CHARS} (the relay refuses updates over its maxUpdateBytes, 1 MiB by default). ` +
+          'Split it over several keys or list items.',
+        path,
+      )
+    }
+  }
+  return json
 }
+
+/**
+ * Largest value, in JSON characters, one write may carry. Even at 3 UTF-8 bytes a character
+ * it stays below the relay's default `maxUpdateBytes` (1 MiB), so that an honest client never
+ * makes a change the relay must refuse (a refused change leaves the client's copy diverged:
+ * its later changes depend on it).
+ */
+export const MAX_VALUE_CHARS = 256 * 1024
 
 function normalize(value: unknown, path: string, ancestors: Set<object>): Json {
   switch (typeof value) {
