@@ -2,7 +2,9 @@
  * One WebSocket connection on the relay. It parses frames, routes them to memory rooms,
  * and is the only place that writes to the socket. A frame that does not parse closes
  * this connection with `CloseCode.malformedFrame`; a bad request about one memory gets
- * an ERROR frame for that memory. Nothing a client sends can throw out of here.
+ * an ERROR frame for that memory. Nothing a client sends can throw out of here: an
+ * exception would reach ws's socket handler (uncaught) or a promise chain (an unhandled
+ * rejection), and either ends the process.
  */
 import {
   CloseCode,
@@ -19,6 +21,11 @@ import * as Y from 'yjs'
 import type { WebSocket } from 'ws'
 import type { Logger } from './logger.ts'
 import type { MemoryRoom } from './MemoryRoom.ts'
+
+/** WebSocket close code for an unexpected condition on the relay (RFC 6455). */
+const INTERNAL_ERROR = 1011
+/** Longest close reason WebSocket allows, in bytes. */
+const MAX_REASON_BYTES = 123
 
 /** What a session needs from its relay. */
 export interface SessionHost {
@@ -61,11 +68,24 @@ export class ClientSession {
   /** Closes the socket with a code and reason (reason cut to the 123 bytes WebSocket allows). */
   close(code: number, reason: string): void {
     if (this.closed) return
-    this.socket.close(code, Buffer.from(reason).subarray(0, 123).toString())
+    // Cut whole characters: a split one decodes to U+FFFD, which is 3 bytes and could
+    // push the reason past the limit, and ws throws on that.
+    let text = reason
+    while (Buffer.byteLength(text) > MAX_REASON_BYTES) text = text.slice(0, -1)
+    this.socket.close(code, text)
     this.dispose()
   }
 
   private onFrame(data: unknown, isBinary: boolean): void {
+    try {
+      this.handleFrame(data, isBinary)
+    } catch (error) {
+      this.host.logger.error('handling a frame failed; closing the connection', { error: String(error) })
+      this.close(INTERNAL_ERROR, 'the relay failed to handle a frame')
+    }
+  }
+
+  private handleFrame(data: unknown, isBinary: boolean): void {
     if (this.closed) return
     if (!isBinary) return this.close(CloseCode.malformedFrame, 'text frames are not part of the protocol')
     const frame = toBytes(data)
@@ -76,6 +96,8 @@ export class ClientSession {
       const reason = error instanceof FrameError ? error.message : 'frame does not parse'
       return this.close(CloseCode.malformedFrame, reason)
     }
+    // The client's heartbeat: not about a memory, so its name is empty.
+    if (message.type === MessageType.ping) return this.send(encodeMessage({ type: MessageType.pong, name: '' }))
     if (!isValidMemoryName(message.name)) {
       return this.refuse(
         message.name,
@@ -91,10 +113,11 @@ export class ClientSession {
       case MessageType.close:
         return this.unsubscribe(message.name)
       case MessageType.awareness:
-        return
+        return this.withRoom(message.name, (room) => room.handleAwareness(this, message.payload))
       case MessageType.ack:
       case MessageType.error:
-        return this.refuse(message.name, ErrorCode.badMessage, 'ACK and ERROR frames only travel from the relay')
+      case MessageType.pong:
+        return this.refuse(message.name, ErrorCode.badMessage, 'ACK, ERROR and PONG frames only travel from the relay')
     }
   }
 
@@ -120,7 +143,13 @@ export class ClientSession {
       this.rooms.set(name, opening)
     }
     void opening.then((room) => {
-      if (room && !this.closed && this.rooms.get(name) === opening) room.join(this, stateVector)
+      if (!room || this.closed || this.rooms.get(name) !== opening) return
+      try {
+        room.join(this, stateVector)
+      } catch (error) {
+        this.host.logger.error('answering SYNC step 1 failed', { memory: name, error: String(error) })
+        this.refuse(name, ErrorCode.badMessage, 'the relay could not answer this SYNC step 1')
+      }
     })
   }
 
@@ -131,7 +160,13 @@ export class ClientSession {
     }
     // Frames are handled in arrival order: an UPDATE after a SYNC waits for the room.
     void opening.then((room) => {
-      if (room && !this.closed && room.sessions.has(this)) action(room)
+      if (!room || this.closed || !room.sessions.has(this)) return
+      try {
+        action(room)
+      } catch (error) {
+        this.host.logger.error('handling an update failed', { memory: name, error: String(error) })
+        this.refuse(name, ErrorCode.malformedUpdate, 'the relay could not apply this update')
+      }
     })
   }
 
