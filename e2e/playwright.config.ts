@@ -7,12 +7,15 @@ const reportDir = process.env.REMEM_REPORT_DIR
 export default defineConfig({
   testDir: './tests',
   outputDir: './artifacts',
-  // The tests start their own relays and Vite servers (helpers/startDemo.ts); one worker
-  // keeps ports and CPU predictable.
+  // Builds the demo once (vite build, with its service worker) for every test file.
+  globalSetup: './globalSetup.ts',
+  // Each test file starts its own demo server: relay, producer and static files
+  // (helpers/startDemo.ts); one worker keeps ports and CPU predictable.
   workers: 1,
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
-  retries: process.env.CI ? 1 : 0,
+  // A test that passes on a retry is a bug that was not found: never retry.
+  retries: 0,
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: reportDir

@@ -1,12 +1,12 @@
-// `npm start`: installs npm dependencies when needed, starts the relay (embedded store, or
-// Redis when REDIS_URL or REDIS_HOST… is set) and the demo's Vite dev server, and prints where
-// to open it. Ctrl-C stops both; if either one stops, so does the other.
+// `npm start`: installs npm dependencies when needed, builds the demo, and runs the relay
+// (embedded store, or Redis when REDIS_URL or REDIS_HOST… is set), the dashboard's producer
+// and the demo's static server in one process (demo/server.ts), and prints where to open it.
+// Ctrl-C stops it.
 //
-//   npm start                                  relay on :8787 (PORT), demo on :5173 (or the next free port)
+//   npm start                                  relay on :8787 (PORT), demo on :5173 (DEMO_PORT, or the next free port)
 //   REDIS_URL=redis://127.0.0.1:6379 npm start
+//   REMEM_DEMO_PRODUCER=off npm start          without the dashboard's producer
 import { spawn } from 'node:child_process'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { ensureNpmDeps, root } from './ensure.mjs'
 
@@ -16,43 +16,33 @@ ensureNpmDeps()
 const children = new Set()
 let stopping = false
 
-const relay = start(
-  'relay',
+const demo = start(
+  'demo',
   process.execPath,
   [
     '--conditions=@remem/source',
     '--import',
     'tsx',
-    'packages/server/src/cli.ts',
+    'demo/server.ts',
+    '--build',
     '--port',
     process.env.PORT || '8787',
   ],
   { cwd: root },
 )
 
-const relayLine = await waitForLine(relay, /listening on (wss?:\/\/\S+) \(store: (\w+)/)
-if (!relayLine) fail('the relay did not start; see its output above')
-const relayUrl = reachable(relayLine[1])
-const store = relayLine[2]
+// Both waits start now: the lines may come in one burst.
+const relayLine = waitForLine(demo, /listening on (wss?:\/\/\S+) \(store: (\w+)/)
+const demoLine = waitForLine(demo, /remem demo listening on (https?:\/\/\S+)/)
 
-const viteBin = join(
-  dirname(createRequire(join(root, 'demo', 'package.json')).resolve('vite/package.json')),
-  'bin',
-  'vite.js',
-)
-const vite = start(
-  'demo',
-  process.execPath,
-  [viteBin, '--host', '127.0.0.1', '--port', process.env.DEMO_PORT || '5173'],
-  {
-    cwd: join(root, 'demo'),
-    env: { VITE_REMEM_URL: relayUrl },
-  },
-)
+const relayMatch = await relayLine
+if (!relayMatch) fail('the relay did not start; see its output above')
+const relayUrl = reachable(relayMatch[1])
+const store = relayMatch[2]
 
-const viteLine = await waitForLine(vite, /Local:\s+(https?:\/\/\S+)/)
-if (!viteLine) fail('the demo dev server did not start; see its output above')
-const demoUrl = viteLine[1].replace(/\/$/, '')
+const demoMatch = await demoLine
+if (!demoMatch) fail('the demo server did not start; see its output above')
+const demoUrl = demoMatch[1].replace(/\/$/, '')
 
 console.log(`\nremem demo: ${demoUrl}  (relay ${relayUrl}, store: ${store})\n`)
 

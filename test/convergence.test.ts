@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import * as syncProtocol from 'y-protocols/sync'
+import { Redis } from 'ioredis'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import {
@@ -26,8 +27,15 @@ import {
   SyncedList,
 } from '@remem/client'
 import { MessageType, decodeMessage, docToJSON, encodeMessage } from '@remem/client/protocol'
-import type { Logger, RelayHandle } from '@remem/server'
-import { connect, eventually, readMemoryFromRedis, sleep, startRelay } from './helpers.ts'
+import { type Logger, type RelayHandle, type Store, RedisStore } from '@remem/server'
+import {
+  connect,
+  eventually,
+  readMemoryFromRedis,
+  sleep,
+  startRelay,
+  wrapStore,
+} from './helpers.ts'
 import { type RedisServer, startRedis } from './redisServer.ts'
 
 const seeds = process.env.REMEM_SEED
@@ -55,30 +63,35 @@ it.each(seeds)('seed %i: every copy ends identical', async (seed) => {
     warn() {},
     error: (message, data) => relayErrors.push(`${message} ${JSON.stringify(data)}`),
   }
-  const startOne = async (): Promise<RelayHandle> => {
-    const relay = await startRelay({ redis: redis.url, logger })
-    cleanups.push(() => relay.close())
-    return relay
-  }
-
+  // Small logs, so that relays compact, and catch up from snapshots, many times per seed.
+  const compactAfter = 2 + rng.int(40)
+  const broadcasts: FlakyBroadcast[] = []
   const relays: RelayHandle[] = []
-  for (let i = rng.int(2); i >= 0; i--) relays.push(await startOne())
-  const peers: ChaosPeer[] = []
-  for (const relay of relays) {
-    const peer = await ChaosPeer.open(relay.url, name)
-    cleanups.push(async () => peer.close())
-    peers.push(peer)
+  for (let i = 0, count = rng.chance(0.65) ? 2 : 1; i < count; i++) {
+    const store = await RedisStore.connect({ redis: redis.url })
+    cleanups.push(() => store.close())
+    const broadcast = new FlakyBroadcast(new Rng(seed * 1000 + 100 + i))
+    cleanups.push(async () => broadcast.stop())
+    broadcasts.push(broadcast)
+    const relay = await startRelay({ store: broadcast.wrap(store), compactAfter, logger })
+    cleanups.push(() => relay.close())
+    relays.push(relay)
   }
+  const peers = relays.map((relay) => new ChaosPeer(relay.url, name))
+  for (const peer of peers) cleanups.push(async () => peer.close())
   const chaos = new Chaos(new Rng(seed * 1000), peers)
   cleanups.push(async () => chaos.stop())
   const nets: FlakyNetwork[] = []
   const clients: Array<RememClient & { errors: Error[] }> = []
+  const relayOf: number[] = []
   for (let i = 0, count = 3 + rng.int(3); i < count; i++) {
     const net = new FlakyNetwork(new Rng(seed * 1000 + i + 1), chaos)
+    cleanups.push(async () => net.stop())
     const client = connect(relays[i % relays.length]!.url, { WebSocket: net.WebSocket })
     cleanups.push(() => client.close())
     nets.push(net)
     clients.push(client)
+    relayOf.push(i % relays.length)
   }
   const mems = clients.map((client) => client.memory(name))
 
@@ -91,9 +104,15 @@ it.each(seeds)('seed %i: every copy ends identical', async (seed) => {
       mem.transact(() => {
         for (let i = 2 + rng.int(3); i > 0; i--) randomOperation(rng, mem)
       })
-    } else if (roll < 0.76) {
+    } else if (roll < 0.75) {
       rng.pick(nets).drop(rng.chance(0.5) ? 0 : rng.int(300))
-    } else if (roll < 0.84) {
+    } else if (roll < 0.77) {
+      // A partition: everyone on one relay goes offline long enough for it to unload the memory.
+      const cut = rng.int(relays.length)
+      const ms = 250 + rng.int(400)
+      for (const [i, net] of nets.entries()) if (relayOf[i] === cut) net.drop(ms)
+      peers[cut]!.pause(ms)
+    } else if (roll < 0.85) {
       chaos.burst()
     } else {
       await sleep(rng.int(25))
@@ -103,6 +122,7 @@ it.each(seeds)('seed %i: every copy ends identical', async (seed) => {
 
   chaos.stop()
   for (const net of nets) net.heal()
+  for (const broadcast of broadcasts) broadcast.heal()
   await eventually(() => mems.every((mem) => mem.status.connection === 'online'), {
     timeoutMs: 10_000,
   })
@@ -121,14 +141,24 @@ it.each(seeds)('seed %i: every copy ends identical', async (seed) => {
     { timeoutMs: 10_000, intervalMs: 50 },
   )
 
+  // The plain keys (what redis-cli or Python's redis-memory read) hold the same values, and
+  // no relay took another relay's projection writes for external ones.
+  await eventually(async () => expect(await readProjection(name)).toEqual(stored), {
+    timeoutMs: 10_000,
+    intervalMs: 50,
+  })
+  for (const [i, relay] of relays.entries()) {
+    expect(relay.relay.stats.ingests, `ingests on relay ${i}`).toBe(0)
+  }
+
   // A new relay (nothing loaded) and a new client see the same.
-  const fresh = await startOne()
+  const fresh = await startRelay({ redis: redis.url, logger })
+  cleanups.push(() => fresh.close())
   const late = connect(fresh.url)
   cleanups.push(() => late.close())
   const lateMem = late.memory(name)
   await eventually(() => expect(lateMem.toJSON()).toEqual(stored), { timeoutMs: 10_000 })
 
-  console.log('STATS', seed, relays.length, mems.length, JSON.stringify(stored).length, peers.map(p=>p.refused+'/'+p['seq']).join(','), nets.map(n=>n['drops']+':'+n['heldCount']).join(','), clients.map(c=>c.connection.recentDelays.length).join(','))
   expect(relayErrors).toEqual([])
   for (const [i, client] of clients.entries()) {
     expect(client.errors.map(String), `errors reported to client ${i}`).toEqual([])
@@ -205,7 +235,9 @@ function randomValue(rng: Rng, depth = 0): unknown {
 function randomContainer(rng: Rng, mem: Memory): SyncedDict | SyncedList {
   let node: SyncedDict | SyncedList = mem
   for (let depth = 0; depth < 3 && rng.chance(0.6); depth++) {
-    const children = (node instanceof SyncedDict ? node.values() : node.toArray()).filter(
+    const children: Array<SyncedDict | SyncedList> = (
+      node instanceof SyncedDict ? node.values() : node.toArray()
+    ).filter(
       (value): value is SyncedDict | SyncedList =>
         value instanceof SyncedDict || value instanceof SyncedList,
     )
@@ -232,7 +264,10 @@ function dictOperation(rng: Rng, dict: SyncedDict, isRoot: boolean): void {
     dict.update({ [rng.pick(KEYS)]: randomValue(rng), [rng.pick(KEYS)]: randomValue(rng) })
   } else if (roll < 0.97) {
     // Nested content so that later walks find lists and dicts to edit.
-    dict.set(rng.pick(KEYS), rng.chance(0.5) ? [randomValue(rng), randomValue(rng)] : { a: randomValue(rng) })
+    dict.set(
+      rng.pick(KEYS),
+      rng.chance(0.5) ? [randomValue(rng), randomValue(rng)] : { a: randomValue(rng) },
+    )
   } else if (!isRoot || rng.chance(0.3)) {
     dict.clear()
   }
@@ -312,7 +347,7 @@ class FlakyNetwork {
   private offlineUntil = 0
   private misbehaving = true
   private readonly sockets = new Set<FlakySocket>()
-  private readonly held = new Map<ReturnType<typeof setTimeout>, () => void>()
+  private readonly held = new Held()
   readonly WebSocket: WebSocketConstructor
 
   constructor(
@@ -330,10 +365,7 @@ class FlakyNetwork {
   }
 
   /** Drops every open socket; reconnecting fails for `offlineMs`. */
-  drops = 0
-  heldCount = 0
   drop(offlineMs: number): void {
-    this.drops++
     this.offlineUntil = Date.now() + offlineMs
     for (const socket of this.sockets) socket.terminate()
   }
@@ -342,20 +374,22 @@ class FlakyNetwork {
   heal(): void {
     this.misbehaving = false
     this.offlineUntil = 0
-    for (const [timer, deliver] of this.held) {
-      clearTimeout(timer)
-      deliver()
-    }
-    this.held.clear()
+    this.held.flush()
   }
 
-  /** @internal */
-  opened(socket: FlakySocket): void {
+  /** Stops misbehaving and forgets what is held back (for teardown). */
+  stop(): void {
+    this.misbehaving = false
+    this.held.cancel()
+  }
+
+  /** @internal A socket was created (drops also cut sockets still connecting). */
+  track(socket: FlakySocket): void {
     this.sockets.add(socket)
   }
 
   /** @internal */
-  closed(socket: FlakySocket): void {
+  untrack(socket: FlakySocket): void {
     this.sockets.delete(socket)
   }
 
@@ -375,18 +409,9 @@ class FlakyNetwork {
     if (change) this.chaos.capture(change)
     if (!change || !this.misbehaving) return deliver()
     const roll = this.rng.next()
-    if (roll < 0.2) return this.later(deliver)
+    if (roll < 0.2) return this.held.later(deliver, this.rng.int(60))
     deliver()
-    if (roll < 0.35) this.later(deliver)
-  }
-
-  private later(deliver: () => void): void {
-    this.heldCount++
-    const timer = setTimeout(() => {
-      this.held.delete(timer)
-      deliver()
-    }, this.rng.int(60))
-    this.held.set(timer, deliver)
+    if (roll < 0.35) this.held.later(deliver, this.rng.int(60))
   }
 }
 
@@ -401,12 +426,9 @@ class FlakySocket implements WebSocketLike {
   constructor(url: string, net: FlakyNetwork) {
     const inner = new WebSocket(url)
     inner.binaryType = 'arraybuffer'
-    inner.onopen = (event) => {
-      net.opened(this)
-      this.onopen?.(event)
-    }
+    inner.onopen = (event) => this.onopen?.(event)
     inner.onclose = (event) => {
-      net.closed(this)
+      net.untrack(this)
       this.onclose?.({ code: event.code, reason: event.reason })
     }
     inner.onerror = (event) => this.onerror?.(event)
@@ -419,6 +441,7 @@ class FlakySocket implements WebSocketLike {
       net.sent(data)
       inner.send(data)
     }
+    net.track(this)
   }
 
   get binaryType(): string {
@@ -485,38 +508,148 @@ class Chaos {
  * originals arrive too.
  */
 class ChaosPeer {
+  private socket: WebSocket | null = null
+  private ready = false
   private seq = 0
-  refused = 0
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private closed = false
 
-  private constructor(
-    private readonly socket: WebSocket,
+  constructor(
+    private readonly url: string,
     private readonly name: string,
   ) {
-    socket.on('message', (data: Buffer) => {
-      if (decodeMessage(new Uint8Array(data)).type === MessageType.error) this.refused++
+    this.connect()
+  }
+
+  private connect(): void {
+    if (this.closed) return
+    const socket = new WebSocket(this.url)
+    this.socket = socket
+    this.ready = false
+    socket.on('error', () => {})
+    socket.on('open', () => {
+      const encoder = encoding.createEncoder()
+      syncProtocol.writeSyncStep1(encoder, new Y.Doc())
+      const payload = encoding.toUint8Array(encoder)
+      socket.send(encodeMessage({ type: MessageType.sync, name: this.name, payload }))
+      this.ready = this.socket === socket
     })
   }
 
-  static async open(url: string, name: string): Promise<ChaosPeer> {
-    const socket = new WebSocket(url)
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve())
-      socket.once('error', reject)
-    })
-    const encoder = encoding.createEncoder()
-    syncProtocol.writeSyncStep1(encoder, new Y.Doc())
-    socket.send(encodeMessage({ type: MessageType.sync, name, payload: encoding.toUint8Array(encoder) }))
-    return new ChaosPeer(socket, name)
-  }
-
+  /** Sends `updates` as UPDATE frames, in the given order; nothing while disconnected. */
   send(updates: Uint8Array[]): void {
+    const socket = this.socket
+    if (!socket || !this.ready || socket.readyState !== WebSocket.OPEN) return
     for (const update of updates) {
-      this.socket.send(encodeMessage({ type: MessageType.update, name: this.name, seq: ++this.seq, update }))
+      socket.send(
+        encodeMessage({ type: MessageType.update, name: this.name, seq: ++this.seq, update }),
+      )
     }
   }
 
+  /** Disconnects for `ms`. */
+  pause(ms: number): void {
+    this.socket?.terminate()
+    this.socket = null
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = setTimeout(() => {
+      this.timer = null
+      this.connect()
+    }, ms)
+  }
+
   close(): void {
-    this.socket.terminate()
+    this.closed = true
+    if (this.timer) clearTimeout(this.timer)
+    this.socket?.terminate()
+  }
+}
+
+/**
+ * The broadcast between relays, misbehaving: some messages arrive twice, some later and out
+ * of order. None is lost: a relay notices a gap only when a later message arrives (or after
+ * a Redis reconnect), and loss is covered in onRedis.test.ts.
+ */
+class FlakyBroadcast {
+  private misbehaving = true
+  private readonly held = new Held()
+
+  constructor(private readonly rng: Rng) {}
+
+  wrap(store: Store): Store {
+    return wrapStore(store, {
+      subscribe: (name, listener) =>
+        store.subscribe(name, (message) => this.deliver(() => listener(message))),
+    })
+  }
+
+  heal(): void {
+    this.misbehaving = false
+    this.held.flush()
+  }
+
+  stop(): void {
+    this.misbehaving = false
+    this.held.cancel()
+  }
+
+  private deliver(deliver: () => void): void {
+    if (!this.misbehaving) return deliver()
+    const roll = this.rng.next()
+    if (roll < 0.15) return this.held.later(deliver, this.rng.int(40))
+    deliver()
+    if (roll < 0.25) this.held.later(deliver, this.rng.int(40))
+  }
+}
+
+/** Deliveries postponed by a timer; `flush` makes them all at once. */
+class Held {
+  private readonly pending = new Map<ReturnType<typeof setTimeout>, () => void>()
+
+  later(deliver: () => void, ms: number): void {
+    const timer = setTimeout(() => {
+      this.pending.delete(timer)
+      deliver()
+    }, ms)
+    this.pending.set(timer, deliver)
+  }
+
+  flush(): void {
+    for (const [timer, deliver] of this.pending) {
+      clearTimeout(timer)
+      deliver()
+    }
+    this.pending.clear()
+  }
+
+  /** Forgets every postponed delivery (for teardown). */
+  cancel(): void {
+    for (const timer of this.pending.keys()) clearTimeout(timer)
+    this.pending.clear()
+  }
+}
+
+/** Every projection key of memory `name` (prefix `memory:`), unwrapped, as one object. */
+async function readProjection(name: string): Promise<Record<string, unknown>> {
+  const plain = new Redis(redis.url)
+  try {
+    const prefix = `memory:${name}:`
+    const keys: string[] = []
+    let cursor = '0'
+    do {
+      const [next, found] = await plain.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+      keys.push(...found)
+      cursor = next
+    } while (cursor !== '0')
+    const values: Record<string, unknown> = {}
+    for (const key of keys) {
+      const text = await plain.get(key)
+      if (text !== null)
+        values[key.slice(prefix.length)] = (JSON.parse(text) as { value: unknown }).value
+    }
+    return values
+  } finally {
+    plain.disconnect()
   }
 }
 

@@ -1,21 +1,21 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
-/** A relay and the demo's Vite dev server, both on free ports. */
+/** The demo server (demo/server.ts): relay, producer and the built app, on free ports. */
 export interface Demo {
   /** The demo page, e.g. `http://127.0.0.1:41234`. */
   url: string
   /** The relay the page connects to, e.g. `ws://127.0.0.1:41235`. */
   relayUrl: string
-  /** Everything both processes printed so far, for failure messages. */
+  /** Everything the server printed so far, for failure messages. */
   output(): string
-  /** Stops the relay (gracefully) and Vite. */
+  /** Stops the server gracefully (relay, producer, static files). */
   stop(): Promise<void>
 }
 
@@ -24,54 +24,46 @@ export interface StartDemoOptions {
   redis?: string
   /** Redis key prefix. @default 'memory:' */
   prefix?: string
-  /** How long to wait for each process to come up. @default 30000 */
+  /** Run the dashboard's producer. Off for tests that need to know what `cpu` holds. @default true */
+  producer?: boolean
+  /** How long to wait for the server to come up. @default 30000 */
   timeoutMs?: number
 }
 
 /**
- * Starts a relay through the `remem-relay` CLI on port 0, then the demo's Vite dev server on
- * a free port with `VITE_REMEM_URL` pointing at that relay.
+ * Starts `demo/server.ts` with the relay and the static server on port 0. It serves the
+ * build that e2e/globalSetup.ts made (`REMEM_DEMO_DIST`), or builds one itself without it.
  */
 export async function startDemo(options: StartDemoOptions = {}): Promise<Demo> {
   const timeoutMs = options.timeoutMs ?? 30_000
   const log: string[] = []
-  const started: ChildProcess[] = []
-  const stop = async () => {
-    await Promise.all(started.map((child) => stopProcess(child)))
+  let ownDist: string | null = null
+  let dist = process.env.REMEM_DEMO_DIST
+  const args = ['--port', '0', '--demo-port', '0', '--host', '127.0.0.1']
+  if (dist === undefined) {
+    dist = ownDist = mkdtempSync(join(tmpdir(), 'remem-demo-build-'))
+    args.push('--build')
+  }
+  args.push('--dist', dist)
+  if (options.redis !== undefined) args.push('--redis', options.redis)
+  if (options.prefix !== undefined) args.push('--prefix', options.prefix)
+  args.push('--producer', options.producer === false ? 'off' : 'on')
+  const server = launch(
+    'demo',
+    ['--conditions=@remem/source', '--import', 'tsx', 'demo/server.ts', ...args],
+    root,
+    log,
+  )
+  const stop = async (): Promise<void> => {
+    await stopProcess(server.child)
+    if (ownDist !== null) rmSync(ownDist, { recursive: true, force: true })
   }
   try {
-    const relayArgs = ['--port', '0', '--host', '127.0.0.1']
-    if (options.redis !== undefined) relayArgs.push('--redis', options.redis)
-    if (options.prefix !== undefined) relayArgs.push('--prefix', options.prefix)
-    const relay = launch(
-      'relay',
-      join(root, 'packages/server/bin/remem-relay.js'),
-      relayArgs,
-      root,
-      {},
-      log,
-    )
-    started.push(relay.child)
-    const relayUrl = (await waitForLine(relay, /listening on (ws:\/\/\S+)/, timeoutMs, log))[1]!
-
-    const port = await freePort()
-    const viteBin = join(
-      dirname(createRequire(join(root, 'demo/package.json')).resolve('vite/package.json')),
-      'bin/vite.js',
-    )
-    const vite = launch(
-      'vite',
-      viteBin,
-      ['--host', '127.0.0.1', '--port', String(port), '--strictPort'],
-      join(root, 'demo'),
-      { VITE_REMEM_URL: relayUrl },
-      log,
-    )
-    started.push(vite.child)
-    const url = (await waitForLine(vite, /Local:\s+(http:\/\/\S+)/, timeoutMs, log))[1]!.replace(
-      /\/$/,
-      '',
-    )
+    const relayLine = waitForLine(server, /listening on (ws:\/\/\S+) \(store/, timeoutMs, log)
+    const demoLine = waitForLine(server, /remem demo listening on (http:\/\/\S+)/, timeoutMs, log)
+    const [relayMatch, demoMatch] = await Promise.all([relayLine, demoLine])
+    const relayUrl = relayMatch[1]!
+    const url = demoMatch[1]!.replace(/\/$/, '')
     return { url, relayUrl, output: () => log.join('\n'), stop }
   } catch (error) {
     await stop()
@@ -85,17 +77,10 @@ interface Launched {
   onLine(listener: (line: string) => void): () => void
 }
 
-function launch(
-  name: string,
-  script: string,
-  args: string[],
-  cwd: string,
-  env: Record<string, string>,
-  log: string[],
-): Launched {
-  const child = spawn(process.execPath, [script, ...args], {
+function launch(name: string, args: string[], cwd: string, log: string[]): Launched {
+  const child = spawn(process.execPath, args, {
     cwd,
-    env: { ...process.env, ...env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const listeners = new Set<(line: string) => void>()
@@ -153,19 +138,4 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
   await exited
   clearTimeout(timer)
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      )
-    })
-  })
 }

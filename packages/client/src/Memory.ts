@@ -4,7 +4,7 @@
  * snapshots, transactions and sync status.
  */
 import type * as Y from 'yjs'
-import { ClosedError, ValidationError } from './errors.ts'
+import { AuthError, ClosedError, ValidationError } from './errors.ts'
 import { keyPath } from './model/path.ts'
 import { toJson } from './model/validate.ts'
 import { dictSet } from './model/write.ts'
@@ -13,6 +13,7 @@ import type { JsonObject } from './model/layout.ts'
 import { SnapshotCache } from './model/SnapshotCache.ts'
 import { createViewContext } from './model/ViewContext.ts'
 import type { MemorySync, MemoryStatus } from './MemorySync.ts'
+import { Presence } from './Presence.ts'
 import { SyncedDict } from './SyncedDict.ts'
 
 export class Memory extends SyncedDict {
@@ -21,8 +22,10 @@ export class Memory extends SyncedDict {
   readonly #listeners = new Set<() => void>()
   readonly #transact: <T>(fn: () => T) => T
   readonly #assertWritable: () => void
+  readonly #assertOpen: () => void
   readonly #doc: Y.Doc
   readonly #state: { closed: boolean }
+  #presence: Presence | null = null
 
   /** @internal Created by `client.memory(name)`. */
   constructor(
@@ -32,6 +35,11 @@ export class Memory extends SyncedDict {
   ) {
     const doc = sync.doc
     const state = { closed: false }
+    const assertOpen = (): void => {
+      if (state.closed) {
+        throw new ClosedError(`memory "${name}" belongs to a closed client: open it from a new client`)
+      }
+    }
     const context = createViewContext(doc, {
       transact: (fn) => {
         let result!: ReturnType<typeof fn>
@@ -41,8 +49,11 @@ export class Memory extends SyncedDict {
         return result
       },
       assertWritable: () => {
-        if (state.closed) {
-          throw new ClosedError(`memory "${name}" belongs to a closed client: open it from a new client`)
+        assertOpen()
+        if (sync.access === 'read') {
+          throw new AuthError(
+            `memory "${name}" is read-only for this client: the relay granted read access; writing needs a token with write access`,
+          )
         }
       },
     })
@@ -50,6 +61,7 @@ export class Memory extends SyncedDict {
     this.#state = state
     this.#transact = context.transact
     this.#assertWritable = context.assertWritable
+    this.#assertOpen = assertOpen
     this.#doc = doc
     this.#sync = sync
     this.#snapshots = new SnapshotCache(doc)
@@ -103,6 +115,11 @@ export class Memory extends SyncedDict {
     return this.#transact(fn)
   }
 
+  /** What the relay lets this client do: 'write', 'read' (writes throw AuthError), or null before it said. */
+  get access(): 'read' | 'write' | null {
+    return this.#sync.access
+  }
+
   /** Resolves once every local change made so far is acknowledged (persisted) by the relay. */
   whenSynced(): Promise<void> {
     return this.#sync.whenSynced()
@@ -117,6 +134,25 @@ export class Memory extends SyncedDict {
   subscribeStatus = (listener: () => void): (() => void) => this.#sync.subscribeStatus(listener)
 
   /**
+   * Who else has this memory open, and what they share about themselves (y-protocols
+   * awareness; never stored). Created on first use, which announces this client with the
+   * state `{}`; it leaves when the client closes or the page is hidden away.
+   * @example
+   * mem.presence.setState({ name: 'Ada', color: '#f60' })
+   * mem.presence.subscribe(() => render(mem.presence.others)) // [{ clientId, state }]
+   */
+  get presence(): Presence {
+    // Readers share presence too: only a closed memory refuses it.
+    this.#assertOpen()
+    if (this.#presence === null) {
+      const sync = this.#sync
+      this.#presence = new Presence(sync.doc, { send: (payload) => sync.sendAwareness(payload) })
+      sync.attachPresence(this.#presence)
+    }
+    return this.#presence
+  }
+
+  /**
    * @internal The memory's Yjs document, for tools that work on documents (`@remem/react`'s
    * undo uses it for a `Y.UndoManager`). Write through the views, not through this.
    */
@@ -128,6 +164,8 @@ export class Memory extends SyncedDict {
   async dispose(): Promise<void> {
     if (this.#state.closed) return
     this.#state.closed = true
+    // Before the sync closes, so that others see this client leave at once.
+    this.#presence?.destroy()
     this.#sync.doc.off('update', this.#notify)
     this.#snapshots.destroy()
     await this.#sync.dispose()

@@ -27,10 +27,16 @@ import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import type { Channel, Connection, ConnectionState } from './connection/Connection.ts'
-import { RefusedError } from './errors.ts'
+import { AuthError, RefusedError } from './errors.ts'
 import type { MemoryStorage, QueueKey, StorageKind, StoredState } from './offline/Storage.ts'
 import { TabChannel } from './offline/TabChannel.ts'
-import { type Message, MessageType, errorCodeName } from './protocol/messages.ts'
+import {
+  type AccessLevel,
+  ErrorCode,
+  type Message,
+  MessageType,
+  errorCodeName,
+} from './protocol/messages.ts'
 
 /** Sync state of one memory. */
 export interface MemoryStatus {
@@ -61,6 +67,16 @@ interface PendingChange {
   update: Uint8Array
   /** Its key in storage, or null when it was never stored. */
   key: QueueKey | null
+}
+
+/** What a memory's presence hears from its sync (see `Presence`). */
+export interface PresenceChannel {
+  /** The memory's handshake started on a new connection. */
+  onOpen(): void
+  /** An AWARENESS frame from the relay. */
+  onMessage(payload: Uint8Array): void
+  /** The connection is gone. */
+  onClose(): void
 }
 
 export interface MemorySyncOptions {
@@ -98,6 +114,10 @@ export class MemorySync implements Channel {
   private checkpointing: Promise<void> = Promise.resolve()
   private isLoaded = false
   private disposed = false
+  private presence: PresenceChannel | null = null
+  /** What the relay lets this client do with the memory (its ACCESS frame); null until told. */
+  private accessLevel: AccessLevel | null = null
+  private rehandshakeTimer: ReturnType<typeof setTimeout> | null = null
   private readonly offConnection: () => void
   readonly loaded: Promise<void>
 
@@ -203,17 +223,36 @@ export class MemorySync implements Channel {
     this.phase = 'handshake'
     const encoder = encoding.createEncoder()
     syncProtocol.writeSyncStep1(encoder, this.doc)
+    // The id this document writes as: the relay refuses other connections' updates that
+    // write as it (they would make copies diverge).
+    encoding.writeVarUint(encoder, this.doc.clientID)
     this.connection.send({
       type: MessageType.sync,
       name: this.name,
       payload: encoding.toUint8Array(encoder),
     })
+    // After SYNC step 1, which subscribes this socket: the relay takes AWARENESS only then.
+    this.presence?.onOpen()
     this.refreshStatus()
   }
 
   onClose(): void {
     this.phase = 'closed'
+    this.cancelRehandshake()
+    this.presence?.onClose()
     this.refreshStatus()
+  }
+
+  /** @internal Connects the memory's presence: it hears opens, closes and AWARENESS frames. */
+  attachPresence(presence: PresenceChannel): void {
+    this.presence = presence
+    if (this.phase !== 'closed') presence.onOpen()
+  }
+
+  /** @internal Sends an AWARENESS payload if the memory is connected; returns whether it was sent. */
+  sendAwareness(payload: Uint8Array): boolean {
+    if (this.phase === 'closed' || this.disposed) return false
+    return this.connection.send({ type: MessageType.awareness, name: this.name, payload })
   }
 
   onMessage(message: Message): void {
@@ -223,19 +262,55 @@ export class MemorySync implements Channel {
       case MessageType.ack:
         return this.onAck(message.seq)
       case MessageType.error:
-        return this.options.onError(
-          new RefusedError(
-            errorCodeName(message.code),
-            `relay refused a request for memory "${this.name}": ${message.message}`,
-          ),
-        )
+        return this.onRefused(message.code, message.message)
+      case MessageType.access:
+        this.accessLevel = message.access
+        return
+      case MessageType.awareness:
+        return this.presence?.onMessage(message.payload)
       case MessageType.update:
       case MessageType.close:
-      case MessageType.awareness:
       case MessageType.ping:
       case MessageType.pong:
+      case MessageType.auth:
+      case MessageType.authOk:
         return
     }
+  }
+
+  /** What the relay lets this client do with the memory; null until its first handshake. */
+  get access(): AccessLevel | null {
+    return this.accessLevel
+  }
+
+  private onRefused(code: number, text: string): void {
+    if (code === ErrorCode.clientIdTaken) {
+      // Another connection writes as a client id this update carries (usually another tab
+      // whose changes this one forwarded). Once that tab's changes are in, a new handshake
+      // sends only what the relay still lacks.
+      if (!this.rehandshakeTimer && this.phase !== 'closed') {
+        this.rehandshakeTimer = setTimeout(
+          () => {
+            this.rehandshakeTimer = null
+            if (this.phase !== 'closed' && !this.disposed) this.onOpen()
+          },
+          250 + Math.random() * 750,
+        )
+        ;(this.rehandshakeTimer as { unref?: () => void }).unref?.()
+      }
+      return
+    }
+    const message = `relay refused a request for memory "${this.name}": ${text}`
+    this.options.onError(
+      code === ErrorCode.forbidden
+        ? new AuthError(message)
+        : new RefusedError(errorCodeName(code), message),
+    )
+  }
+
+  private cancelRehandshake(): void {
+    if (this.rehandshakeTimer) clearTimeout(this.rehandshakeTimer)
+    this.rehandshakeTimer = null
   }
 
   private onSync(payload: Uint8Array): void {
@@ -363,6 +438,7 @@ export class MemorySync implements Channel {
   async dispose(): Promise<void> {
     if (this.disposed) return
     this.disposed = true
+    this.cancelRehandshake()
     this.doc.off('update', this.onUpdate)
     this.offConnection()
     this.tabs?.close()

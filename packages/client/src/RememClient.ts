@@ -11,7 +11,13 @@ import {
 } from './connection/Connection.ts'
 import type { BackoffOptions } from './connection/backoff.ts'
 import type { NetworkMonitor } from './connection/network.ts'
-import { ClosedError, ConnectionError, type StorageError, ValidationError } from './errors.ts'
+import {
+  AuthError,
+  ClosedError,
+  ConnectionError,
+  type StorageError,
+  ValidationError,
+} from './errors.ts'
 import { Memory } from './Memory.ts'
 import { MemorySync } from './MemorySync.ts'
 import { FallbackStorage } from './offline/FallbackStorage.ts'
@@ -19,7 +25,7 @@ import { createIndexedDbStorage } from './offline/indexedDbStorage.ts'
 import { createMemoryStorage } from './offline/memoryStorage.ts'
 import type { StorageAdapter, StorageKind } from './offline/Storage.ts'
 import { tabChannelName } from './offline/TabChannel.ts'
-import { isValidMemoryName } from './protocol/messages.ts'
+import { CloseCode, isValidMemoryName } from './protocol/messages.ts'
 
 export type { TokenSource } from './connection/Connection.ts'
 
@@ -147,7 +153,13 @@ export class RememClient {
       ...(options.token !== undefined ? { token: options.token } : {}),
       ...(options.network ? { network: options.network } : {}),
       onRelayClose: (code, reason) =>
-        this.onError(new ConnectionError(`relay closed the connection (${code}): ${reason}`, code)),
+        this.onError(
+          code === CloseCode.unauthorized
+            ? new AuthError(
+                `relay refused the token (${code}): ${reason}; the client asks its token function again on the next connect`,
+              )
+            : new ConnectionError(`relay closed the connection (${code}): ${reason}`, code),
+        ),
       onError: (error) =>
         this.onError(new ConnectionError(error.message, undefined, { cause: error })),
     })

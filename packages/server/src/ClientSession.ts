@@ -6,6 +6,7 @@
  * exception would reach ws's socket handler (uncaught) or a promise chain (an unhandled
  * rejection), and either ends the process.
  */
+import type { IncomingMessage } from 'node:http'
 import {
   CloseCode,
   ErrorCode,
@@ -13,17 +14,27 @@ import {
   MessageType,
   decodeMessage,
   encodeMessage,
+  errorCodeName,
   isValidMemoryName,
 } from '@remem/client/protocol'
 import * as decoding from 'lib0/decoding'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import type { WebSocket } from 'ws'
+import type { AccessPolicy } from './auth/AccessPolicy.ts'
+import { SessionAuth } from './auth/SessionAuth.ts'
+import { InboundGate } from './limits/InboundGate.ts'
+import type { RelayLimits } from './limits/limits.ts'
 import type { Logger } from './logger.ts'
 import type { MemoryRoom } from './MemoryRoom.ts'
+import type { RelayMetrics } from './ops/metrics.ts'
 
 /** WebSocket close code for an unexpected condition on the relay (RFC 6455). */
 const INTERNAL_ERROR = 1011
+/** WebSocket close code for a peer that breaks the rules (RFC 6455). */
+const POLICY_VIOLATION = 1008
+/** How long a slow consumer gets to take its close frame before its socket is destroyed. */
+const SLOW_CONSUMER_GRACE_MS = 1000
 /** Longest close reason WebSocket allows, in bytes. */
 const MAX_REASON_BYTES = 123
 
@@ -32,10 +43,22 @@ export interface SessionHost {
   openRoom(name: string): Promise<MemoryRoom>
   releaseRoom(room: MemoryRoom): void
   logger: Logger
+  readonly policy: AccessPolicy
+  readonly limits: RelayLimits
+  readonly metrics: RelayMetrics | null
+  readonly maxFrameBytes: number
 }
+
+type Opened = { ok: true; room: MemoryRoom } | { ok: false; code: ErrorCode; message: string }
 
 export class ClientSession {
   private readonly rooms = new Map<string, Promise<MemoryRoom | null>>()
+  /** What this connection may do with each memory it opened (decided at its SYNC step 1). */
+  private readonly access = new Map<string, 'read' | 'write'>()
+  private readonly auth: SessionAuth
+  private readonly inbound: InboundGate<{ frame: Uint8Array; isBinary: boolean }>
+  private sawFrame = false
+  private killTimer: ReturnType<typeof setTimeout> | null = null
   private closed = false
   /** Whether the socket answered the last heartbeat ping. */
   alive = true
@@ -43,17 +66,52 @@ export class ClientSession {
   constructor(
     readonly socket: WebSocket,
     private readonly host: SessionHost,
+    request: IncomingMessage,
   ) {
-    socket.on('message', (data, isBinary) => this.onFrame(data, isBinary))
+    this.auth = new SessionAuth(host.policy, request, () =>
+      this.close(CloseCode.unauthorized, 'the token expired: connect again with a fresh token'),
+    )
+    this.inbound = new InboundGate(
+      socket,
+      {
+        messagesPerSecond: host.limits.maxMessagesPerSecond,
+        bytesPerSecond: host.limits.maxBytesPerSecond,
+        maxFrameBytes: host.maxFrameBytes,
+      },
+      {
+        frame: ({ frame, isBinary }) => this.onFrame(frame, isBinary),
+        throttled: () => host.metrics?.throttled(),
+        overflow: () => this.close(POLICY_VIOLATION, 'too many frames waiting: slow down'),
+      },
+    )
+    socket.on('message', (data, isBinary) => {
+      const frame = toBytes(data)
+      this.inbound.push({ frame, isBinary }, frame.byteLength)
+    })
     socket.on('pong', () => {
       this.alive = true
     })
-    socket.on('close', () => this.dispose())
+    socket.on('close', () => {
+      if (this.killTimer) clearTimeout(this.killTimer)
+      this.killTimer = null
+      this.dispose()
+    })
     socket.on('error', () => this.dispose())
   }
 
   send(frame: Uint8Array): void {
-    if (!this.closed && this.socket.readyState === this.socket.OPEN) this.socket.send(frame)
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return
+    this.socket.send(frame)
+    // A client that stops reading must not make the relay buffer without bound.
+    if (this.socket.bufferedAmount > this.host.limits.maxBufferedBytes) {
+      this.close(
+        CloseCode.slowConsumer,
+        `slow consumer: more than ${this.host.limits.maxBufferedBytes} bytes waiting to be sent (maxBufferedBytes)`,
+      )
+      // The close frame waits behind what is buffered; a client that never reads never gets it.
+      this.killTimer = setTimeout(() => this.socket.terminate(), SLOW_CONSUMER_GRACE_MS)
+      this.killTimer.unref()
+    }
   }
 
   ack(name: string, seq: number): void {
@@ -62,12 +120,16 @@ export class ClientSession {
 
   refuse(name: string, code: ErrorCode, message: string): void {
     this.host.logger.warn('refused a client request', { memory: name.slice(0, 200), code, message })
+    this.host.metrics?.refused(errorCodeName(code))
     this.send(encodeMessage({ type: MessageType.error, name: name.slice(0, 200), code, message }))
   }
 
   /** Closes the socket with a code and reason (reason cut to the 123 bytes WebSocket allows). */
   close(code: number, reason: string): void {
     if (this.closed) return
+    const refusal = Object.entries(CloseCode).find(([, value]) => value === code)?.[0]
+    if (refusal && code !== CloseCode.goingAway) this.host.metrics?.refused(refusal)
+    else if (code === INTERNAL_ERROR || code === POLICY_VIOLATION) this.host.metrics?.refused(`close${code}`)
     // Cut whole characters: a split one decodes to U+FFFD, which is 3 bytes and could
     // push the reason past the limit, and ws throws on that.
     let text = reason
@@ -76,19 +138,18 @@ export class ClientSession {
     this.dispose()
   }
 
-  private onFrame(data: unknown, isBinary: boolean): void {
+  private onFrame(frame: Uint8Array, isBinary: boolean): void {
     try {
-      this.handleFrame(data, isBinary)
+      this.handleFrame(frame, isBinary)
     } catch (error) {
       this.host.logger.error('handling a frame failed; closing the connection', { error: String(error) })
       this.close(INTERNAL_ERROR, 'the relay failed to handle a frame')
     }
   }
 
-  private handleFrame(data: unknown, isBinary: boolean): void {
+  private handleFrame(frame: Uint8Array, isBinary: boolean): void {
     if (this.closed) return
     if (!isBinary) return this.close(CloseCode.malformedFrame, 'text frames are not part of the protocol')
-    const frame = toBytes(data)
     let message
     try {
       message = decodeMessage(frame)
@@ -96,6 +157,9 @@ export class ClientSession {
       const reason = error instanceof FrameError ? error.message : 'frame does not parse'
       return this.close(CloseCode.malformedFrame, reason)
     }
+    const first = !this.sawFrame
+    this.sawFrame = true
+    if (message.type === MessageType.auth) return this.authenticate(message.token, first)
     // The client's heartbeat: not about a memory, so its name is empty.
     if (message.type === MessageType.ping) return this.send(encodeMessage({ type: MessageType.pong, name: '' }))
     if (!isValidMemoryName(message.name)) {
@@ -109,7 +173,17 @@ export class ClientSession {
       case MessageType.sync:
         return this.onSync(message.name, message.payload)
       case MessageType.update:
-        return this.withRoom(message.name, (room) => room.handleClientUpdate(this, message.seq, message.update))
+        return this.withRoom(message.name, (room) => {
+          if (this.access.get(message.name) === 'write') {
+            return room.handleClientUpdate(this, message.seq, message.update)
+          }
+          room.refuseUpdate(
+            this,
+            message.seq,
+            ErrorCode.forbidden,
+            `this connection may only read memory "${message.name}": writing needs a token with write access`,
+          )
+        })
       case MessageType.close:
         return this.unsubscribe(message.name)
       case MessageType.awareness:
@@ -117,12 +191,60 @@ export class ClientSession {
       case MessageType.ack:
       case MessageType.error:
       case MessageType.pong:
-        return this.refuse(message.name, ErrorCode.badMessage, 'ACK, ERROR and PONG frames only travel from the relay')
+      case MessageType.authOk:
+      case MessageType.access:
+        return this.refuse(
+          message.name,
+          ErrorCode.badMessage,
+          'ACK, ERROR, PONG, AUTH_OK and ACCESS frames only travel from the relay',
+        )
+    }
+  }
+
+  /** AUTH: verifies the token while later frames wait; AUTH_OK, or close 4401. */
+  private authenticate(token: string, first: boolean): void {
+    if (!first) return this.close(CloseCode.unauthorized, 'AUTH must be the first frame after the socket opens')
+    this.inbound.hold()
+    void this.auth.authenticate(token).then(
+      (result) => {
+        if (this.closed) return
+        if (!result.ok) {
+          this.host.logger.warn('refused a token', { reason: result.message })
+          return this.close(CloseCode.unauthorized, result.message)
+        }
+        this.send(encodeMessage({ type: MessageType.authOk, name: '' }))
+        this.inbound.release()
+      },
+      (error: unknown) => {
+        this.host.logger.error('checking a token failed', { error: String(error) })
+        this.close(CloseCode.unauthorized, 'the relay could not check the token')
+      },
+    )
+  }
+
+  /** Decides this connection's access to `name`, then loads the memory. */
+  private async open(name: string): Promise<Opened> {
+    const access = await this.auth.access(name)
+    if (access === 'none') {
+      return {
+        ok: false,
+        code: ErrorCode.forbidden,
+        message: `this connection may not open memory "${name}": its token (or the authorize hook) does not grant it`,
+      }
+    }
+    try {
+      const room = await this.host.openRoom(name)
+      this.access.set(name, access)
+      return { ok: true, room }
+    } catch (error) {
+      return { ok: false, code: ErrorCode.loadFailed, message: `the relay could not load this memory: ${String(error)}` }
     }
   }
 
   private onSync(name: string, payload: Uint8Array): void {
     let stateVector: Uint8Array
+    /** The client's own Yjs client id, which it may append to its SYNC step 1. */
+    let declared: number | null = null
     try {
       const decoder = decoding.createDecoder(payload)
       if (decoding.readVarUint(decoder) !== syncProtocol.messageYjsSyncStep1) {
@@ -130,22 +252,36 @@ export class ClientSession {
       }
       stateVector = decoding.readVarUint8Array(decoder)
       Y.decodeStateVector(stateVector)
+      if (decoding.hasContent(decoder)) declared = decoding.readVarUint(decoder)
     } catch {
       return this.refuse(name, ErrorCode.badMessage, 'SYNC step 1 does not carry a valid state vector')
     }
     let opening = this.rooms.get(name)
     if (!opening) {
-      opening = this.host.openRoom(name).catch((error: unknown) => {
-        this.rooms.delete(name)
-        this.refuse(name, ErrorCode.loadFailed, `the relay could not load this memory: ${String(error)}`)
+      const max = this.host.limits.maxMemoriesPerConnection
+      if (this.rooms.size >= max) {
+        return this.refuse(
+          name,
+          ErrorCode.tooManyMemories,
+          `this connection has ${max} memories open (maxMemoriesPerConnection): close one first`,
+        )
+      }
+      const attempt: Promise<MemoryRoom | null> = this.open(name).then((opened) => {
+        if (opened.ok) return opened.room
+        if (this.rooms.get(name) === attempt) this.rooms.delete(name)
+        if (!this.closed) this.refuse(name, opened.code, opened.message)
         return null
       })
+      opening = attempt
       this.rooms.set(name, opening)
     }
     void opening.then((room) => {
       if (!room || this.closed || this.rooms.get(name) !== opening) return
       try {
+        const access = this.access.get(name) ?? 'read'
+        this.send(encodeMessage({ type: MessageType.access, name, access }))
         room.join(this, stateVector)
+        if (declared !== null && access === 'write') room.clientIds.declare(this, declared)
       } catch (error) {
         this.host.logger.error('answering SYNC step 1 failed', { memory: name, error: String(error) })
         this.refuse(name, ErrorCode.badMessage, 'the relay could not answer this SYNC step 1')
@@ -174,6 +310,7 @@ export class ClientSession {
     const opening = this.rooms.get(name)
     if (!opening) return
     this.rooms.delete(name)
+    this.access.delete(name)
     void opening.then((room) => {
       if (!room) return
       room.leave(this)
@@ -185,6 +322,8 @@ export class ClientSession {
   dispose(): void {
     if (this.closed) return
     this.closed = true
+    this.auth.dispose()
+    this.inbound.dispose()
     for (const name of [...this.rooms.keys()]) this.unsubscribe(name)
   }
 }

@@ -14,6 +14,10 @@ import * as Y from 'yjs'
 import type { Logger } from './logger.ts'
 import type { ClientSession } from './ClientSession.ts'
 import { ProjectionBridge, type ProjectionStats } from './ProjectionBridge.ts'
+import { RoomAwareness } from './RoomAwareness.ts'
+import { ClientIdOwners } from './limits/ClientIdOwners.ts'
+import { DocumentSize } from './limits/DocumentSize.ts'
+import type { RoomEvents } from './ops/metrics.ts'
 import { type PublishedUpdate, type Store, compareIds } from './store/Store.ts'
 import { type UpdateLimits, hasPending, validateUpdate } from './validateUpdate.ts'
 
@@ -29,11 +33,17 @@ export interface RoomOptions extends UpdateLimits {
   stats: ProjectionStats
   /** Longest time a change waits before it is projected to plain keys. */
   coalesceMs: number
+  /** Largest AWARENESS payload accepted, in bytes. */
+  maxAwarenessBytes: number
+  /** Largest document (its encoded size) that client updates may grow it to. */
+  maxMemoryBytes: number
+  /** Told about accepted and acknowledged updates (metrics). */
+  events: RoomEvents | null
 }
 
 interface Queued {
   update: Uint8Array | null
-  ack: { session: ClientSession; seq: number } | null
+  ack: { session: ClientSession; seq: number; at: number } | null
 }
 
 const STORE_ORIGIN = Symbol('store')
@@ -43,8 +53,13 @@ const RETRY_MAX_MS = 5_000
 export class MemoryRoom {
   readonly doc = new Y.Doc({ gc: true })
   readonly sessions = new Set<ClientSession>()
+  /** Who has the memory open and what they share (presence); kept on this relay only. */
+  readonly awareness: RoomAwareness<ClientSession>
+  /** Which session writes as which Yjs client id (see ClientIdOwners). */
+  readonly clientIds = new ClientIdOwners<ClientSession>()
   /** Id of the last log entry applied to `doc` (all entries up to it are in `doc`). */
   lastId = '0-0'
+  private readonly size: DocumentSize
   private queue: Queued[] = []
   private flushing: Promise<void> | null = null
   private inbound: Promise<void> = Promise.resolve()
@@ -68,7 +83,13 @@ export class MemoryRoom {
     readonly name: string,
     private readonly options: RoomOptions,
   ) {
+    this.awareness = new RoomAwareness(
+      this.sessions,
+      (payload) => encodeMessage({ type: MessageType.awareness, name, payload }),
+      options.maxAwarenessBytes,
+    )
     this.doc.on('update', this.onDocUpdate)
+    this.size = new DocumentSize(this.doc, options.maxMemoryBytes)
     this.ready = this.load()
   }
 
@@ -167,16 +188,27 @@ export class MemoryRoom {
     const step1 = encoding.createEncoder()
     syncProtocol.writeSyncStep1(step1, this.doc)
     session.send(encodeMessage({ type: MessageType.sync, name: this.name, payload: encoding.toUint8Array(step1) }))
+    this.awareness.join(session)
   }
 
   leave(session: ClientSession): void {
     this.sessions.delete(session)
+    this.awareness.leave(session)
+    this.clientIds.release(session)
+  }
+
+  /** Applies a session's AWARENESS frame (presence) and fans it out; refuses a bad one. */
+  handleAwareness(session: ClientSession, payload: Uint8Array): void {
+    const refusal = this.awareness.apply(session, payload)
+    if (refusal !== null) session.refuse(this.name, ErrorCode.badMessage, refusal)
   }
 
   /** Checks, applies, fans out and queues one client update. */
   handleClientUpdate(session: ClientSession, seq: number, update: Uint8Array): void {
     const verdict = validateUpdate(this.doc, update, this.options)
     if (!verdict.ok) return this.refuseUpdate(session, seq, verdict.code, verdict.reason)
+    const refusal = this.checkOwnershipAndSize(session, update)
+    if (refusal) return this.refuseUpdate(session, seq, refusal.code, refusal.reason)
     try {
       Y.applyUpdate(this.doc, update, session)
     } catch (error) {
@@ -189,11 +221,38 @@ export class MemoryRoom {
       this.doc.store.pendingDs = null
       this.options.logger.error('an update left pending structs; dropped them', { memory: this.name })
     }
-    this.queue.push({ update: null, ack: { session, seq } })
+    this.options.events?.updateAccepted()
+    this.queue.push({ update: null, ack: { session, seq, at: performance.now() } })
     this.flush()
   }
 
-  private refuseUpdate(session: ClientSession, seq: number, code: ErrorCode, reason: string): void {
+  /**
+   * Refuses an update that extends a Yjs client id another session owns, or that adds
+   * content past `maxMemoryBytes` (deletions always pass). Claims the ids it extends.
+   */
+  private checkOwnershipAndSize(session: ClientSession, update: Uint8Array): { code: ErrorCode; reason: string } | null {
+    const { to } = Y.parseUpdateMeta(update)
+    const extended: number[] = []
+    for (const [client, clock] of to) if (clock > Y.getState(this.doc.store, client)) extended.push(client)
+    const taken = this.clientIds.conflict(session, extended)
+    if (taken !== null) {
+      return {
+        code: ErrorCode.clientIdTaken,
+        reason: `update writes as Yjs client ${taken}, which another connection owns on this relay`,
+      }
+    }
+    if (extended.length > 0 && this.size.wouldExceed(update.byteLength)) {
+      return {
+        code: ErrorCode.memoryTooLarge,
+        reason: `memory "${this.name}" would exceed maxMemoryBytes (${this.size.maxBytes}); delete something first`,
+      }
+    }
+    this.clientIds.claim(session, extended)
+    return null
+  }
+
+  /** Refuses a client update: no ack will cover `seq` until the session's next handshake. */
+  refuseUpdate(session: ClientSession, seq: number, code: ErrorCode, reason: string): void {
     this.refusedFrom.set(session, Math.min(this.refusedFrom.get(session) ?? Infinity, seq))
     session.refuse(this.name, code, reason)
   }
@@ -256,7 +315,9 @@ export class MemoryRoom {
         this.retryMs = RETRY_MIN_MS
         this.queue.splice(0, batch.length)
         for (const item of batch) {
-          if (item.ack) this.sendAck(item.ack.session, item.ack.seq)
+          if (!item.ack) continue
+          this.sendAck(item.ack.session, item.ack.seq)
+          this.options.events?.acked(performance.now() - item.ack.at)
         }
       }
     })().finally(() => {
@@ -310,6 +371,7 @@ export class MemoryRoom {
     for (const resolve of this.idleResolvers.splice(0)) resolve()
     await this.bridge?.close()
     this.doc.off('update', this.onDocUpdate)
+    this.size.dispose()
     this.doc.destroy()
     await this.unsubscribe?.().catch(() => undefined)
   }

@@ -4,13 +4,18 @@
  * follows the store's status to catch up after outages, and shuts down gracefully.
  */
 import { randomUUID } from 'node:crypto'
-import type { Server } from 'node:http'
+import type { IncomingMessage, Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { CloseCode } from '@remem/client/protocol'
 import { WebSocketServer } from 'ws'
+import type { AccessPolicy } from './auth/AccessPolicy.ts'
 import { ClientSession, type SessionHost } from './ClientSession.ts'
+import { ConnectionGate } from './limits/ConnectionGate.ts'
+import type { RelayLimits } from './limits/limits.ts'
 import type { Logger } from './logger.ts'
 import { MemoryRoom, type RoomOptions } from './MemoryRoom.ts'
+import { RelayMetrics } from './ops/metrics.ts'
+import { StoreHealth } from './ops/StoreHealth.ts'
 import type { ProjectionStats } from './ProjectionBridge.ts'
 import type { Store } from './store/Store.ts'
 
@@ -21,7 +26,12 @@ export interface RelaySettings {
   heartbeatMs: number
   maxFrameBytes: number
   shutdownTimeoutMs: number
-  room: Omit<RoomOptions, 'store' | 'relayId' | 'logger' | 'stats'>
+  room: Omit<RoomOptions, 'store' | 'relayId' | 'logger' | 'stats' | 'events'>
+  limits: RelayLimits
+  /** Who may open which memory (tokens, the authorize hook, or open). */
+  policy: AccessPolicy
+  /** Keep Prometheus metrics (served at /metrics). */
+  metrics: boolean
 }
 
 export class Relay implements SessionHost {
@@ -39,6 +49,14 @@ export class Relay implements SessionHost {
   private reconcileTimer: ReturnType<typeof setInterval> | null = null
   /** Counters of projection work: external changes ingested, keys written. */
   readonly stats: ProjectionStats = { ingests: 0, projected: 0 }
+  /** Whether the store answers (for /healthz and the metrics). */
+  readonly health: StoreHealth
+  /** Prometheus metrics of this relay, or null when turned off. */
+  readonly metrics: RelayMetrics | null
+  /** Checks origins and connections per address on every upgrade. */
+  readonly connections: ConnectionGate
+  readonly policy: AccessPolicy
+  readonly limits: RelayLimits
 
   constructor(
     readonly server: Server,
@@ -47,11 +65,34 @@ export class Relay implements SessionHost {
     private readonly settings: RelaySettings,
     private readonly ownsStore: boolean,
   ) {
-    this.wss = new WebSocketServer({ server, maxPayload: settings.maxFrameBytes })
-    this.wss.on('connection', (socket) => {
-      const session = new ClientSession(socket, this)
+    this.policy = settings.policy
+    this.limits = settings.limits
+    this.health = new StoreHealth(store)
+    this.metrics = settings.metrics
+      ? new RelayMetrics({
+          sessions: this.sessions,
+          rooms: this.rooms,
+          stats: this.stats,
+          storeUp: () => this.health.up,
+        })
+      : null
+    this.connections = new ConnectionGate(settings.limits, (reason, request) => {
+      this.metrics?.refused(reason)
+      logger.warn('refused a connection', { reason, address: request.socket.remoteAddress, origin: request.headers.origin })
+    })
+    this.wss = new WebSocketServer({
+      server,
+      maxPayload: settings.maxFrameBytes,
+      verifyClient: this.connections.verify,
+    })
+    this.wss.on('connection', (socket, request: IncomingMessage) => {
+      const release = this.connections.opened(request)
+      const session = new ClientSession(socket, this, request)
       this.sessions.add(session)
-      socket.on('close', () => this.sessions.delete(session))
+      socket.on('close', () => {
+        this.sessions.delete(session)
+        release()
+      })
     })
     this.heartbeat = setInterval(() => this.beat(), settings.heartbeatMs)
     this.heartbeat.unref()
@@ -92,6 +133,11 @@ export class Relay implements SessionHost {
     return (this.server.address() as AddressInfo).port
   }
 
+  /** Largest frame accepted, in bytes (sessions size their byte budget by it). */
+  get maxFrameBytes(): number {
+    return this.settings.maxFrameBytes
+  }
+
   /** Compares every loaded memory with its projection keys (after missed notifications). */
   reconcileAll(): void {
     for (const room of this.rooms.values()) void room.bridge?.reconcile().catch(() => undefined)
@@ -111,6 +157,7 @@ export class Relay implements SessionHost {
       store: this.store,
       relayId: this.id,
       logger: this.logger,
+      events: this.metrics,
     })
     const ready = room.ready.then(
       () => {
@@ -167,6 +214,7 @@ export class Relay implements SessionHost {
       for (const timer of this.unloadTimers.values()) clearTimeout(timer)
       this.unloadTimers.clear()
       this.offStatus()
+      this.health.dispose()
       const persisted = Promise.all([...this.rooms.values()].map((room) => room.whenPersisted()))
       let timeout: ReturnType<typeof setTimeout> | undefined
       await Promise.race([
@@ -182,6 +230,7 @@ export class Relay implements SessionHost {
       this.server.closeAllConnections?.()
       await new Promise<void>((resolve) => this.server.close(() => resolve()))
       if (this.ownsStore) await this.store.close()
+      this.metrics?.registry.clear()
     })()
     return this.closing
   }

@@ -30,15 +30,36 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     case 'run':
       await run(command.options)
       return
+    case 'tokenHelp': {
+      const { TOKEN_USAGE } = await import('./auth/tokenArgs.ts')
+      process.stdout.write(TOKEN_USAGE)
+      return
+    }
+    case 'token': {
+      const { createToken } = await import('./auth/token.ts')
+      const { secret, ...tokenOptions } = command.options
+      try {
+        console.log(await createToken(secret, tokenOptions))
+      } catch (error) {
+        console.error(`remem-relay token: ${messageOf(error)}`)
+        process.exit(2)
+      }
+      return
+    }
   }
 }
 
 async function run(options: CliRelayOptions): Promise<void> {
   // Loaded here so that --help and argument errors don't pay for ws, ioredis and yjs.
   const { createRelay } = await import('./createRelay.ts')
+  const { createPinoLogger } = await import('./ops/pinoLogger.ts')
+  const { collectDefaultMetrics } = await import('prom-client')
+  const { logLevel, ...relayOptions } = options
   let relay: Awaited<ReturnType<typeof createRelay>>
   try {
-    relay = await createRelay(options)
+    relay = await createRelay({ ...relayOptions, logger: createPinoLogger({ level: logLevel ?? 'info' }) })
+    // One relay per process here, so the process's own metrics belong with it.
+    if (relay.metrics) collectDefaultMetrics({ register: relay.metrics.registry })
   } catch (error) {
     console.error(`remem-relay: ${startFailure(error, options)}`)
     process.exit(1)

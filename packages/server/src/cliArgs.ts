@@ -1,10 +1,20 @@
 import { parseArgs } from 'node:util'
+import { type TokenCommandOptions, parseTokenArgs } from './auth/tokenArgs.ts'
+import { MIN_SECRET_LENGTH } from './auth/token.ts'
 import { type RedisConfig, redisConfigFrom } from './redisConfig.ts'
 import type { KeyspaceMode } from './store/Projection.ts'
 
 /** What `remem-relay` was asked to do. */
 export type CliCommand =
-  { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: CliRelayOptions }
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'run'; options: CliRelayOptions }
+  | { kind: 'token'; options: TokenCommandOptions }
+  | { kind: 'tokenHelp' }
+
+/** Levels of `--log-level` (pino's). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
 
 /** The relay options the CLI passes to `createRelay`. */
 export interface CliRelayOptions {
@@ -17,6 +27,12 @@ export interface CliRelayOptions {
   /** Absent: createRelay's default, 'on'. */
   keyspace?: KeyspaceMode
   reconcileIntervalMs?: number
+  /** Absent: an open relay. */
+  secret?: string
+  /** Absent: any origin. */
+  allowedOrigins?: string[]
+  /** Absent: 'info'. */
+  logLevel?: LogLevel
 }
 
 /** A mistake on the command line or in the environment; the message says what to change. */
@@ -41,12 +57,16 @@ const optionSpec = {
   keyspace: { type: 'string' },
   'reconcile-interval-ms': { type: 'string' },
   'idle-unload-ms': { type: 'string' },
+  secret: { type: 'string' },
+  'allowed-origins': { type: 'string' },
+  'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const
 
 /** Usage text printed by `remem-relay --help`; lists every flag and environment variable. */
 export const USAGE = `Usage: remem-relay [options]
+       remem-relay token --memory <name> [--access read|write] [--expires 1h]
 
 Runs the remem relay: a WebSocket server that syncs browser and Node clients through Redis.
 Without Redis settings it keeps memories in an embedded in-process store (lost on exit).
@@ -61,6 +81,9 @@ Relay:
                                   env REDIS_PREFIX, default ${DEFAULT_PREFIX}
       --idle-unload-ms <n>        unload a memory this long after its last client leaves
                                   env REMEM_IDLE_UNLOAD_MS, default 30000
+      --log-level <level>         fatal, error, warn, info, debug, trace or silent; logs are
+                                  JSON lines (pino) on stderr
+                                  env LOG_LEVEL, default info
   -h, --help                      print this help and exit
   -v, --version                   print the version and exit
 
@@ -86,6 +109,16 @@ Redis connection:
                                   fail a command that has no answer after n ms
                                   env REDIS_COMMAND_TIMEOUT_MS, default: no limit
 
+Access:
+      --secret <s>                require tokens signed with this secret (at least ${MIN_SECRET_LENGTH}
+                                  characters); make them with \`remem-relay token\` or
+                                  createToken() from @remem/server. Without it the relay is open:
+                                  every client reads and writes every memory
+                                  env REMEM_SECRET (prefer it: arguments show in ps)
+      --allowed-origins <list>    comma-separated origins whose pages may connect
+                                  (https://app.example.com); others get 403
+                                  env REMEM_ALLOWED_ORIGINS, default any
+
 External writes to projected keys:
       --keyspace on|off           on: follow keyspace notifications (the relay runs CONFIG SET
                                   notify-keyspace-events, or says what to run where CONFIG is
@@ -101,6 +134,9 @@ Examples:
   REDIS_HOST=cache REDIS_PASSWORD=s3cret remem-relay --host 0.0.0.0
   REDIS_URL=rediss://app:s3cret@cache:6380 REDIS_TLS_CA=/etc/redis/ca.pem remem-relay
   remem-relay --redis unix:///run/redis/redis.sock --keyspace off
+  REMEM_SECRET=$(openssl rand -base64 32) remem-relay --allowed-origins https://app.example.com
+
+Run remem-relay token --help for the token command.
 `
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -116,6 +152,16 @@ export function parseCliArgs(
   env: Env,
   readFile?: (path: string) => string,
 ): CliCommand {
+  if (argv[0] === 'token') {
+    try {
+      const parsed = parseTokenArgs(argv.slice(1), env)
+      return parsed === 'help' ? { kind: 'tokenHelp' } : { kind: 'token', options: parsed }
+    } catch (error) {
+      throw new CliUsageError(
+        `token: ${error instanceof Error ? error.message : String(error)}; run remem-relay token --help`,
+      )
+    }
+  }
   let values: ReturnType<typeof parse>['values']
   try {
     values = parse(argv).values
@@ -134,6 +180,22 @@ export function parseCliArgs(
     port: integer(values.port, '--port', fromEnv('PORT'), 'PORT', DEFAULT_PORT, 0, 65535),
     host: values.host ?? fromEnv('HOST') ?? DEFAULT_HOST,
     prefix: prefix(values.prefix, fromEnv('REDIS_PREFIX')),
+  }
+  const level = values['log-level'] ?? fromEnv('LOG_LEVEL')
+  if (level !== undefined) options.logLevel = logLevel(level, values['log-level'] !== undefined)
+  const secret = values.secret ?? fromEnv('REMEM_SECRET')
+  if (secret !== undefined) {
+    if (secret.length < MIN_SECRET_LENGTH) {
+      const source = values.secret !== undefined ? '--secret' : 'REMEM_SECRET'
+      throw new CliUsageError(
+        `${source} must be at least ${MIN_SECRET_LENGTH} characters; generate one with \`openssl rand -base64 32\``,
+      )
+    }
+    options.secret = secret
+  }
+  const origins = values['allowed-origins'] ?? fromEnv('REMEM_ALLOWED_ORIGINS')
+  if (origins !== undefined) {
+    options.allowedOrigins = origins.split(',').map((origin) => origin.trim()).filter(Boolean)
   }
   if (options.host === '') throw new CliUsageError('--host must not be empty')
 
@@ -234,6 +296,14 @@ function checkInteger(raw: string, name: string, min: number, max: number): numb
     )
   }
   return value
+}
+
+function logLevel(value: string, fromFlag: boolean): LogLevel {
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    const source = fromFlag ? '--log-level' : 'LOG_LEVEL'
+    throw new CliUsageError(`${source} must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(value)}`)
+  }
+  return value as LogLevel
 }
 
 function prefix(flag: string | undefined, envValue: string | undefined): string {

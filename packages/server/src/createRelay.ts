@@ -1,6 +1,11 @@
 import { createServer } from 'node:http'
+import { AccessPolicy, type Authorize } from './auth/AccessPolicy.ts'
+import { type RelayLimits, resolveLimits } from './limits/limits.ts'
 import { type Logger, consoleLogger } from './logger.ts'
+import type { RelayMetrics } from './ops/metrics.ts'
+import { httpRoutes } from './ops/httpRoutes.ts'
 import { Relay } from './Relay.ts'
+import { DEFAULT_MAX_AWARENESS_BYTES } from './RoomAwareness.ts'
 import { EmbeddedStore } from './store/EmbeddedStore.ts'
 import { RedisStore } from './store/RedisStore.ts'
 import type { KeyspaceMode } from './store/Projection.ts'
@@ -42,6 +47,8 @@ export interface RelayOptions {
   maxFrameBytes?: number
   /** Largest update accepted; larger ones are refused. @default 1 MiB */
   maxUpdateBytes?: number
+  /** Largest AWARENESS (presence) payload accepted; larger ones are refused. @default 64 KiB */
+  maxAwarenessBytes?: number
   /** Largest advance of one Yjs client's clock in one update. @default 10_000_000 */
   maxClockAdvance?: number
   /** Compact a memory once its log holds this many entries. @default 500 */
@@ -50,8 +57,46 @@ export interface RelayOptions {
   heartbeatMs?: number
   /** On `close()`, wait this long for queued updates to persist. @default 5000 */
   shutdownTimeoutMs?: number
-  /** Where the relay logs. @default one line per event on stderr */
+  /** Where the relay logs: any `{ info, warn, error }` (pino, console). @default one line per event on stderr */
   logger?: Logger
+  /**
+   * Secret of the built-in tokens (HS256 JWTs from `createToken`), at least 32 characters.
+   * With it, clients need a token (sent in AUTH) that names the memory. Without it and
+   * without `authorize`, the relay is open: anyone reads and writes every memory.
+   * (The CLI reads it from `REMEM_SECRET` or `--secret`.)
+   * @default none
+   */
+  secret?: string
+  /**
+   * Decides per connection and memory: `'write'`, `'read'` or `'none'` (may be async). It
+   * sees the token from AUTH, its verified claims (with `secret`), the memory and the
+   * upgrade request. Replaces the built-in decision from the token's claims.
+   * @example authorize: ({ token, memory }) => (token === process.env.ADMIN ? 'write' : memory.startsWith('public-') ? 'read' : 'none')
+   */
+  authorize?: Authorize
+  /** Open connections per client address; more get HTTP 429 at the upgrade. 0: no limit. @default 256 */
+  maxConnectionsPerIp?: number
+  /** Memories one connection may have open; more get ERROR tooManyMemories. @default 100 */
+  maxMemoriesPerConnection?: number
+  /**
+   * Frames per second one connection may send; bursts of twice as many pass at once. Past
+   * it the relay reads the connection more slowly (nothing is dropped). @default 500
+   */
+  maxMessagesPerSecond?: number
+  /** Bytes per second one connection may send, as `maxMessagesPerSecond`. @default 4 MiB */
+  maxBytesPerSecond?: number
+  /** Largest document a memory may grow to by client updates (encoded size); past it, ERROR memoryTooLarge. @default 64 MiB */
+  maxMemoryBytes?: number
+  /** Bytes waiting to be sent to one client past which it is closed with 4408 (slow consumer). @default 8 MiB */
+  maxBufferedBytes?: number
+  /**
+   * Origins (`https://app.example.com`) whose pages may connect; others get HTTP 403 at the
+   * upgrade. Requests without an Origin header (non-browser clients) pass. `['*']`: any.
+   * @default any origin
+   */
+  allowedOrigins?: readonly string[]
+  /** Serve Prometheus metrics at `/metrics`. @default true */
+  metrics?: boolean
 }
 
 /** A running relay. */
@@ -63,6 +108,8 @@ export interface RelayHandle {
   readonly store: Store
   /** The relay itself, for inspection (loaded rooms, sessions). */
   readonly relay: Relay
+  /** Its Prometheus metrics (also at `/metrics`), or null with `metrics: false`. */
+  readonly metrics: RelayMetrics | null
   /** Persists and acknowledges what is queued, closes sockets with 1001, stops. */
   close(): Promise<void>
 }
@@ -75,6 +122,9 @@ export interface RelayHandle {
  */
 export async function createRelay(options: RelayOptions = {}): Promise<RelayHandle> {
   const logger = options.logger ?? consoleLogger
+  // Checked before anything starts, so that a bad option fails fast and names itself.
+  const limits: RelayLimits = resolveLimits(options)
+  const policy = new AccessPolicy({ secret: options.secret, authorize: options.authorize }, logger)
   const ownsStore = !options.store
   const prefix = options.prefix ?? 'memory:'
   const store: Store =
@@ -82,14 +132,14 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
     (options.redis !== undefined
       ? await RedisStore.connect({ redis: options.redis, prefix, keyspace: options.keyspace ?? 'on' })
       : new EmbeddedStore({ prefix }))
+  let routes: ReturnType<typeof httpRoutes> | null = null
   const server = createServer((request, response) => {
-    if (request.url === '/healthz') {
-      response.writeHead(200, { 'content-type': 'application/json' })
-      response.end(JSON.stringify({ ok: true, store: store.kind, memories: relay.rooms.size }))
-      return
-    }
-    response.writeHead(426, { 'content-type': 'text/plain' })
-    response.end('remem relay: connect with a WebSocket client (@remem/client)\n')
+    routes ??= httpRoutes({
+      health: relay.health,
+      metrics: relay.metrics,
+      counts: () => ({ memories: relay.rooms.size, connections: relay.sessions.size }),
+    })
+    routes(request, response)
   })
   const relay = new Relay(
     server,
@@ -107,10 +157,20 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
         compactAfter: options.compactAfter ?? 500,
         maxBatch: 256,
         coalesceMs: options.projectionCoalesceMs ?? 50,
+        maxAwarenessBytes: options.maxAwarenessBytes ?? DEFAULT_MAX_AWARENESS_BYTES,
+        maxMemoryBytes: limits.maxMemoryBytes,
       },
+      limits,
+      policy,
+      metrics: options.metrics ?? true,
     },
     ownsStore,
   )
+  if (policy.open) {
+    logger.warn(
+      'open relay: no secret and no authorize hook, so every client may read and write every memory; set REMEM_SECRET (or --secret) to require tokens',
+    )
+  }
   try {
     await relay.start()
     await new Promise<void>((resolve, reject) => {
@@ -133,6 +193,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
     },
     store,
     relay,
+    metrics: relay.metrics,
     close: () => relay.close(),
   }
 }

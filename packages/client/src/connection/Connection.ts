@@ -7,7 +7,9 @@
  * answered (by PONG or any other frame) within a timeout, or the socket is dropped. In
  * browsers it follows the `offline` and `online` events: it drops the socket at once when
  * the network goes away, and reconnects at once when it is back. The token function is
- * called again before every connect; the latest token is `connection.token`.
+ * called again before every connect; the latest token is `connection.token`, sent in an
+ * AUTH frame as the first frame of each socket. A relay that refuses it closes with 4401;
+ * those reconnects back off further each time, until a token is accepted (AUTH_OK).
  */
 import {
   CloseCode,
@@ -80,6 +82,8 @@ export class Connection {
   private readonly channels = new Map<string, Channel>()
   private readonly listeners = new Set<() => void>()
   private attempt = 0
+  /** Sockets closed with 4401 since a token was last accepted: they back off further. */
+  private authFailures = 0
   /** Counts connects, so that a token arriving for a superseded connect is dropped. */
   private generation = 0
   private timer: ReturnType<typeof setTimeout> | null = null
@@ -215,6 +219,10 @@ export class Connection {
       this.lastHeardAt = Date.now()
       this.setState('online')
       this.schedulePing(socket)
+      // First, so that the relay knows the credentials before any memory is opened.
+      if (this.token !== undefined) {
+        socket.send(encodeMessage({ type: MessageType.auth, name: '', token: this.token }))
+      }
       for (const channel of this.channels.values()) channel.onOpen()
     }
     socket.onmessage = (event) => {
@@ -226,6 +234,10 @@ export class Connection {
       try {
         message = decodeMessage(toBytes(data))
       } catch {
+        return
+      }
+      if (message.type === MessageType.authOk) {
+        this.authFailures = 0
         return
       }
       if (message.type === MessageType.pong || message.type === MessageType.ping) return
@@ -242,6 +254,8 @@ export class Connection {
       ) {
         this.options.onRelayClose?.(event.code, event.reason)
       }
+      // A refused token would be refused again at once: back off as if the opens had failed.
+      if (event.code === CloseCode.unauthorized) this.attempt = ++this.authFailures
       this.scheduleReconnect()
     }
   }

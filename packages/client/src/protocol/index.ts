@@ -9,7 +9,7 @@ export {
   errorCodeName,
   isValidMemoryName,
 } from './messages.ts'
-export type { Message } from './messages.ts'
+export type { AccessLevel, Message } from './messages.ts'
 export {
   ROOT_NAME,
   decodeDictEntry,

@@ -9,9 +9,17 @@
  *   ACK       → client   name, varUint seq                          (cumulative)
  *   ERROR     → client   name, varUint code, varString message
  *   CLOSE     client →   name                                       (unsubscribe)
- *   AWARENESS both ways  name, a y-protocols awareness update
+ *   AWARENESS both ways  name, a y-protocols awareness update      (presence; not stored)
  *   PING      client →   empty name                                 (heartbeat)
  *   PONG      → client   empty name                                 (answer to PING)
+ *   AUTH      client →   empty name, varString token                (first frame, optional)
+ *   AUTH_OK   → client   empty name                                 (the token is accepted)
+ *   ACCESS    → client   name, varUint access (1 read, 2 write)     (before SYNC step 2)
+ *
+ * Credentials: a client with a token sends AUTH as the first frame after the socket opens;
+ * the relay answers AUTH_OK, or closes the socket with 4401 (a bad or expired token, and
+ * when the token expires later). Access is decided per memory at SYNC step 1: ACCESS, or
+ * ERROR forbidden.
  *
  * Handshake, per memory and after every reconnect:
  *   1. client → SYNC step 1 (its state vector): this also subscribes it to the memory.
@@ -19,7 +27,10 @@
  *   3. client → UPDATE (what the relay lacks, tagged with the client's highest local seq).
  * From then on the client sends each local change as UPDATE with the next seq, the relay
  * answers ACK(seq) once the change and everything before it is persisted, and fans other
- * clients' changes out as SYNC update frames. Details: docs/PROTOCOL.md.
+ * clients' changes out as SYNC update frames. Presence: after its SYNC step 1 a client sends
+ * its awareness state (and every change of it); the relay fans states out to the memory's
+ * other sockets, sends all current states to a socket that joins, and the removal of a
+ * socket's states when it leaves. Details: docs/PROTOCOL.md.
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -35,6 +46,12 @@ export const MessageType = {
   ping: 6,
   /** The relay's answer to PING; name is empty. */
   pong: 7,
+  /** Credentials from a client, the first frame after the socket opens; name is empty. */
+  auth: 8,
+  /** The relay accepted AUTH; name is empty. */
+  authOk: 9,
+  /** What this connection may do with a memory; the relay sends it before SYNC step 2. */
+  access: 10,
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
 
@@ -56,8 +73,14 @@ export const ErrorCode = {
   badMessage: 7,
   /** The relay could not load the memory from its store; it will retry on the next sync. */
   loadFailed: 8,
-  /** The client may not read or write this memory. */
+  /** The client may not read this memory, or (with read access) not write it. */
   forbidden: 9,
+  /** The connection has as many memories open as the relay's `maxMemoriesPerConnection`. */
+  tooManyMemories: 10,
+  /** The update would make the memory larger than the relay's `maxMemoryBytes`. */
+  memoryTooLarge: 11,
+  /** The update writes as a Yjs client id that another connection owns on this relay. */
+  clientIdTaken: 12,
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 
@@ -72,7 +95,7 @@ export const CloseCode = {
   frameTooLarge: 1009,
   /** A frame could not be parsed at all. */
   malformedFrame: 4400,
-  /** Authentication failed. */
+  /** The token is invalid or expired (at AUTH, or when it expires later); get a new one. */
   unauthorized: 4401,
   /** The client did not read fast enough; its buffered bytes passed the limit. */
   slowConsumer: 4408,
@@ -86,6 +109,11 @@ export function isValidMemoryName(name: string): boolean {
   return MEMORY_NAME.test(name)
 }
 
+/** What a connection may do with a memory, as ACCESS carries it. */
+export type AccessLevel = 'read' | 'write'
+
+const ACCESS_CODES = { read: 1, write: 2 } as const
+
 export type Message =
   | { type: typeof MessageType.sync; name: string; payload: Uint8Array }
   | { type: typeof MessageType.update; name: string; seq: number; update: Uint8Array }
@@ -95,6 +123,9 @@ export type Message =
   | { type: typeof MessageType.awareness; name: string; payload: Uint8Array }
   | { type: typeof MessageType.ping; name: string }
   | { type: typeof MessageType.pong; name: string }
+  | { type: typeof MessageType.auth; name: string; token: string }
+  | { type: typeof MessageType.authOk; name: string }
+  | { type: typeof MessageType.access; name: string; access: AccessLevel }
 
 /** Encodes one frame. */
 export function encodeMessage(message: Message): Uint8Array {
@@ -117,9 +148,16 @@ export function encodeMessage(message: Message): Uint8Array {
       encoding.writeVarUint(encoder, message.code)
       encoding.writeVarString(encoder, message.message)
       break
+    case MessageType.auth:
+      encoding.writeVarString(encoder, message.token)
+      break
+    case MessageType.access:
+      encoding.writeVarUint(encoder, ACCESS_CODES[message.access])
+      break
     case MessageType.close:
     case MessageType.ping:
     case MessageType.pong:
+    case MessageType.authOk:
       break
   }
   return encoding.toUint8Array(encoder)
@@ -158,9 +196,18 @@ export function decodeMessage(frame: Uint8Array): Message {
         const message = decoding.readVarString(decoder)
         return done({ type, name, code, message })
       }
+      case MessageType.auth:
+        return done({ type, name, token: decoding.readVarString(decoder) })
+      case MessageType.access: {
+        const code = decoding.readVarUint(decoder)
+        const access = code === ACCESS_CODES.read ? 'read' : code === ACCESS_CODES.write ? 'write' : null
+        if (access === null) throw new FrameError(`unknown access level ${code}`)
+        return done({ type, name, access })
+      }
       case MessageType.close:
       case MessageType.ping:
       case MessageType.pong:
+      case MessageType.authOk:
         return done({ type, name })
       default:
         throw new FrameError(`unknown message type ${type}`)

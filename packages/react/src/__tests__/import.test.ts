@@ -23,6 +23,7 @@ it('imports without touching window or document', async () => {
   }
   expect(Object.keys(module).sort()).toEqual([
     'RememProvider',
+    'usePresence',
     'useSharedMemory',
     'useSyncStatus',
     'useUndo',

@@ -2,7 +2,7 @@
 import { StrictMode } from 'react'
 import { renderToString } from 'react-dom/server'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { RememProvider, useSharedMemory, useSyncStatus, useUndo } from '../index.ts'
+import { RememProvider, usePresence, useSharedMemory, useSyncStatus, useUndo } from '../index.ts'
 
 type Board = { title?: string; todos?: Array<{ text: string }> }
 
@@ -11,6 +11,7 @@ function App() {
   const status = useSyncStatus('board')
   const all = useSyncStatus()
   const { canUndo, canRedo } = useUndo('board')
+  const presence = usePresence('board')
   return (
     <main>
       <h1>{board.title ?? 'untitled'}</h1>
@@ -18,6 +19,7 @@ function App() {
       <pre>{JSON.stringify(board)}</pre>
       <p>{`${status.connection} ${status.pending} ${all.connection} ${all.pending}`}</p>
       <p>{`undo ${String(canUndo)} redo ${String(canRedo)}`}</p>
+      <p>{`others ${presence.others.length} self ${JSON.stringify(presence.self)}`}</p>
     </main>
   )
 }
@@ -49,6 +51,7 @@ describe('server rendering', () => {
     expect(html).toContain('<pre>{}</pre>')
     expect(html).toContain('connecting 0 connecting 0')
     expect(html).toContain('undo false redo false')
+    expect(html).toContain('others 0 self null')
     expect(sockets).toBe(0)
     expect(errors).not.toHaveBeenCalled()
   })

@@ -1,0 +1,20 @@
+import { useSyncStatus } from '@remem/react'
+
+/** The client's connection and its unacknowledged changes, over every memory. */
+export function StatusBar({ relayUrl }: { relayUrl: string }) {
+  const { connection, pending } = useSyncStatus()
+  return (
+    <header className="status-bar">
+      <span className="title">remem demo</span>
+      <span data-testid="connection-status" className={`connection ${connection}`}>
+        {connection}
+      </span>
+      <span>
+        <span data-testid="pending-count">{pending}</span> pending
+      </span>
+      <span className="relay" title="relay">
+        {relayUrl}
+      </span>
+    </header>
+  )
+}
