@@ -4,7 +4,7 @@
  * can quote them. There are no thresholds: it reports, it does not judge.
  *
  * Adding a suite: write `bench/<name>.ts` exporting a `Suite` (see lib.ts) and add it to
- * SUITES below. Planned: issue 4 (reconnect with 10,000 offline edits; IndexedDB footprint).
+ * SUITES below.
  */
 import os from 'node:os'
 import { type RedisServer, startRedis } from '../test/redisServer.ts'
@@ -12,10 +12,11 @@ import { compaction } from './compaction.ts'
 import { document } from './document.ts'
 import { external } from './external.ts'
 import { fanout } from './fanout.ts'
+import { offline } from './offline.ts'
 import { type BenchContext, type Suite, now, renderTable, within } from './lib.ts'
 import { throughput } from './throughput.ts'
 
-const SUITES: Suite[] = [throughput, fanout, external, compaction, document]
+const SUITES: Suite[] = [throughput, fanout, external, compaction, document, offline]
 
 /** A suite that takes longer than this is reported as failed (and its relays closed). */
 const SUITE_TIMEOUT_MS = 180_000
