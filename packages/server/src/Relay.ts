@@ -86,6 +86,9 @@ export class Relay implements SessionHost {
       verifyClient: this.connections.verify,
     })
     this.wss.on('connection', (socket, request: IncomingMessage) => {
+      // While shutting down, turn newcomers away at once: a socket accepted now would keep
+      // wss.close() waiting, and could open a room after the rooms were closed.
+      if (this.closing) return socket.close(CloseCode.goingAway, 'relay shutting down')
       const release = this.connections.opened(request)
       const session = new ClientSession(socket, this, request)
       this.sessions.add(session)
@@ -144,6 +147,7 @@ export class Relay implements SessionHost {
   }
 
   openRoom(name: string): Promise<MemoryRoom> {
+    if (this.closing) return Promise.reject(new Error('the relay is shutting down'))
     const timer = this.unloadTimers.get(name)
     if (timer) {
       clearTimeout(timer)
@@ -223,7 +227,9 @@ export class Relay implements SessionHost {
       ])
       clearTimeout(timeout)
       for (const session of this.sessions) session.close(CloseCode.goingAway, 'relay shutting down')
-      await Promise.all([...this.rooms.values()].map((room) => room.close()))
+      // Every room, loaded or still loading when close() began (openRoom refuses new ones).
+      const rooms = await Promise.allSettled([...this.opening.values()])
+      await Promise.all(rooms.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)))
       this.rooms.clear()
       this.opening.clear()
       await new Promise<void>((resolve) => this.wss.close(() => resolve()))
