@@ -148,6 +148,9 @@ export async function startRelay(
     port: 0,
     host: '127.0.0.1',
     idleUnloadMs: 1_000,
+    // The per-connection budget (5,000 frames/s by default) would cap what is measured.
+    maxMessagesPerSecond: 1_000_000,
+    maxBytesPerSecond: 1024 ** 3,
     ...(process.env.REMEM_LOG ? {} : { logger: silentLogger }),
   }
   if (kind === 'redis' && !options.store) base.redis = (await ctx.redis()).url

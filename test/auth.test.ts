@@ -36,10 +36,14 @@ beforeAll(async () => {
   redis = await startRedis()
   redisClient = new Redis(redis.url)
   relay = await startRelay({ redis: redis.url, secret: SECRET, logger })
-  writer = connect(relay.url, { token: await createToken(SECRET, { memories: [MEMORY, 'team-*'] }) })
+  writer = connect(relay.url, {
+    token: await createToken(SECRET, { memories: [MEMORY, 'team-*'] }),
+  })
   board = writer.memory(MEMORY)
   board.set('title', 'plans')
   await board.whenSynced()
+  // The projection follows the log; wait for it so that later comparisons start settled.
+  await eventually(async () => expect(await redisClient.exists(`memory:${MEMORY}:title`)).toBe(1))
 })
 
 afterEach(async () => {
@@ -61,9 +65,19 @@ async function raw(options: { token?: string } = {}, url = relay.url): Promise<R
   return client
 }
 
-/** Every key in Redis with its type-appropriate content, to compare before and after. */
+/** Every key in Redis with its content, once two reads 50 ms apart agree. */
 async function redisState(): Promise<Record<string, string>> {
   await relay.relay.rooms.get(MEMORY)?.whenPersisted()
+  let previous = await readRedis()
+  for (;;) {
+    await sleep(50)
+    const next = await readRedis()
+    if (JSON.stringify(next) === JSON.stringify(previous)) return next
+    previous = next
+  }
+}
+
+async function readRedis(): Promise<Record<string, string>> {
   const state: Record<string, string> = {}
   for (const key of (await redisClient.keys('*')).sort()) {
     const type = await redisClient.type(key)
@@ -143,7 +157,10 @@ describe('refused as documented, leaving nothing behind', () => {
     await expectNothingOf(async () => {
       const client = await raw({ token: expired })
       const closed = await client.whenClosed()
-      expect(closed).toEqual({ code: CloseCode.unauthorized, reason: expect.stringMatching(/expired/) as string })
+      expect(closed).toEqual({
+        code: CloseCode.unauthorized,
+        reason: expect.stringMatching(/expired/) as string,
+      })
     })
   })
 
@@ -151,10 +168,19 @@ describe('refused as documented, leaving nothing behind', () => {
     const token = await createToken(SECRET, { memories: ['other', 'team-*'] })
     await expectNothingOf(async () => {
       const client = await raw({ token })
-      expect(await client.request(MEMORY)).toMatchObject({ type: MessageType.error, code: ErrorCode.forbidden })
+      expect(await client.request(MEMORY)).toMatchObject({
+        type: MessageType.error,
+        code: ErrorCode.forbidden,
+      })
       expect(await client.request('teamwork')).toMatchObject({ code: ErrorCode.forbidden })
-      expect(await client.request('other')).toMatchObject({ type: MessageType.access, access: 'write' })
-      expect(await client.request('team-7')).toMatchObject({ type: MessageType.access, access: 'write' })
+      expect(await client.request('other')).toMatchObject({
+        type: MessageType.access,
+        access: 'write',
+      })
+      expect(await client.request('team-7')).toMatchObject({
+        type: MessageType.access,
+        access: 'write',
+      })
       client.send(updateFrame(MEMORY, 1, entryUpdate(9003, client.mirror, 'title', 'elsewhere')))
       expect(await client.barrier()).toBeNull()
       expect(client.acks()).toEqual([])
@@ -168,14 +194,24 @@ describe('refused as documented, leaving nothing behind', () => {
     await watcher.subscribe(MEMORY)
     await expectNothingOf(async () => {
       const client = await raw({ token })
-      expect(await client.request(MEMORY)).toMatchObject({ type: MessageType.access, access: 'read' })
+      expect(await client.request(MEMORY)).toMatchObject({
+        type: MessageType.access,
+        access: 'read',
+      })
       await client.subscribe(MEMORY)
       const from = client.frames.length
       for (let seq = 1; seq <= 3; seq++) {
         client.send(updateFrame(MEMORY, seq, entryUpdate(9004, client.mirror, `k${seq}`, seq)))
       }
-      await client.until(() => (client.refusals(from).length === 3 ? true : undefined), 'three refusals')
-      expect(client.refusals(from).map((e) => e.code)).toEqual([ErrorCode.forbidden, ErrorCode.forbidden, ErrorCode.forbidden])
+      await client.until(
+        () => (client.refusals(from).length === 3 ? true : undefined),
+        'three refusals',
+      )
+      expect(client.refusals(from).map((e) => e.code)).toEqual([
+        ErrorCode.forbidden,
+        ErrorCode.forbidden,
+        ErrorCode.forbidden,
+      ])
       expect(client.acks()).toEqual([])
     })
     // The other reader got no SYNC update from it.
@@ -183,7 +219,9 @@ describe('refused as documented, leaving nothing behind', () => {
   })
 
   it('a read-only client reads live changes and throws AuthError on local writes instead of diverging', async () => {
-    const reader = connect(relay.url, { token: await createToken(SECRET, { memories: [MEMORY], access: 'read' }) })
+    const reader = connect(relay.url, {
+      token: await createToken(SECRET, { memories: [MEMORY], access: 'read' }),
+    })
     cleanups.push(() => reader.close())
     const mem = reader.memory(MEMORY)
     await eventually(() => expect(mem.access).toBe('read'))
@@ -204,20 +242,30 @@ describe('tokens over time', () => {
   it('a token that expires while connected closes with 4401; the client asks for a new one and resumes', async () => {
     let calls = 0
     const client = connect(relay.url, {
-      token: () => createToken(SECRET, { memories: ['team-expiry'], expiresIn: ++calls === 1 ? 1 : 60 }),
+      token: () =>
+        createToken(SECRET, { memories: ['team-expiry'], expiresIn: ++calls === 1 ? 1 : 60 }),
     })
     cleanups.push(() => client.close())
     const mem = client.memory('team-expiry')
     mem.set('before', 1)
     await mem.whenSynced()
-    await eventually(() => expect(client.errors.some((e) => e instanceof AuthError && /expired/.test(e.message))).toBe(true), {
-      timeoutMs: 5_000,
-    })
+    await eventually(
+      () =>
+        expect(client.errors.some((e) => e instanceof AuthError && /expired/.test(e.message))).toBe(
+          true,
+        ),
+      {
+        timeoutMs: 5_000,
+      },
+    )
     await eventually(() => expect(mem.status.connection).toBe('online'))
     expect(calls).toBeGreaterThanOrEqual(2)
     mem.set('after', 2)
     await mem.whenSynced()
-    expect((await readMemoryFromRedis(redis.url, 'team-expiry')).json).toMatchObject({ before: 1, after: 2 })
+    expect((await readMemoryFromRedis(redis.url, 'team-expiry')).json).toMatchObject({
+      before: 1,
+      after: 2,
+    })
   })
 
   it('a refused static token is retried with growing backoff, not in a tight loop', async () => {
@@ -260,10 +308,22 @@ describe('the authorize hook', () => {
     const alpha = await raw({ token: 'alpha' }, hooked.url)
     const anonymous = await raw({}, hooked.url)
     await alpha.until(() => alpha.frames.find((f) => f.type === MessageType.authOk), 'AUTH_OK')
-    expect(await alpha.request('private')).toMatchObject({ type: MessageType.access, access: 'write' })
-    expect(await anonymous.request('private')).toMatchObject({ type: MessageType.error, code: ErrorCode.forbidden })
-    expect(await anonymous.request('public-news')).toMatchObject({ type: MessageType.access, access: 'read' })
-    expect(await alpha.request('boom')).toMatchObject({ type: MessageType.error, code: ErrorCode.forbidden })
+    expect(await alpha.request('private')).toMatchObject({
+      type: MessageType.access,
+      access: 'write',
+    })
+    expect(await anonymous.request('private')).toMatchObject({
+      type: MessageType.error,
+      code: ErrorCode.forbidden,
+    })
+    expect(await anonymous.request('public-news')).toMatchObject({
+      type: MessageType.access,
+      access: 'read',
+    })
+    expect(await alpha.request('boom')).toMatchObject({
+      type: MessageType.error,
+      code: ErrorCode.forbidden,
+    })
     expect(errors).toEqual(['authorize threw; refusing'])
     expect(seen).toContainEqual({ token: 'alpha', memory: 'private', address: '127.0.0.1' })
     expect(seen).toContainEqual({ token: null, memory: 'public-news', address: '127.0.0.1' })
@@ -273,7 +333,11 @@ describe('the authorize hook', () => {
 describe('open relays and the token command', () => {
   it('a relay without secret or hook says at startup that it is open; one with a secret does not', async () => {
     const lines: string[] = []
-    const capture: Logger = { info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) }
+    const capture: Logger = {
+      info: (m) => lines.push(m),
+      warn: (m) => lines.push(m),
+      error: (m) => lines.push(m),
+    }
     const open = await startRelay({ logger: capture })
     await open.close()
     expect(lines.filter((line) => line.startsWith('open relay'))).toHaveLength(1)
@@ -284,18 +348,26 @@ describe('open relays and the token command', () => {
   })
 
   it('refuses a secret shorter than 32 characters, naming the fix', async () => {
-    await expect(startRelay({ secret: 'short' })).rejects.toThrow(/at least 32 characters.*openssl rand/)
+    await expect(startRelay({ secret: 'short' })).rejects.toThrow(
+      /at least 32 characters.*openssl rand/,
+    )
   })
 
   it('`remem-relay token` prints a token the relay accepts, with the access asked for', async () => {
-    const result = await runCliRelay(['token', '--memory', 'team-*', '--access', 'read', '--expires', '10m'], {
-      REMEM_SECRET: SECRET,
-    })
+    const result = await runCliRelay(
+      ['token', '--memory', 'team-*', '--access', 'read', '--expires', '10m'],
+      {
+        REMEM_SECRET: SECRET,
+      },
+    )
     expect(result.code).toBe(0)
     const token = result.stdout.trim()
     expect(token.split('.')).toHaveLength(3)
     const client = await raw({ token })
-    expect(await client.request('team-cli')).toMatchObject({ type: MessageType.access, access: 'read' })
+    expect(await client.request('team-cli')).toMatchObject({
+      type: MessageType.access,
+      access: 'read',
+    })
     expect(await client.request(MEMORY)).toMatchObject({ code: ErrorCode.forbidden })
 
     const missing = await runCliRelay(['token', '--memory', 'x'], {})
@@ -308,7 +380,10 @@ describe('open relays and the token command', () => {
     await expect(createToken(SECRET, { memories: ['a:b'] })).rejects.toThrow(/pattern/)
     await expect(createToken(SECRET, { memories: ['a*b'] })).rejects.toThrow(/pattern/)
     // A token from another issuer with the same secret but without remem's claims is refused.
-    const bare = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET))
+    const bare = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(SECRET))
     const client = await raw({ token: bare })
     expect((await client.whenClosed()).code).toBe(CloseCode.unauthorized)
   })

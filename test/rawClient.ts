@@ -17,6 +17,8 @@ export interface RawClientOptions {
   token?: string
   /** The Origin header of the upgrade request. */
   origin?: string
+  /** Keep `mirror` up to date with the SYNC frames received. @default true */
+  mirror?: boolean
 }
 
 export class RawClient {
@@ -26,12 +28,15 @@ export class RawClient {
   private barriers = 0
   private readonly listeners = new Set<() => void>()
 
-  private constructor(readonly socket: WebSocket) {
+  private constructor(
+    readonly socket: WebSocket,
+    mirror: boolean,
+  ) {
     socket.on('message', (data: Buffer, isBinary) => {
       if (!isBinary) return
       const message = decodeMessage(new Uint8Array(data))
       this.frames.push(message)
-      if (message.type === MessageType.sync) applySync(this.mirror, message.payload)
+      if (mirror && message.type === MessageType.sync) applySync(this.mirror, message.payload)
       this.notify()
     })
     socket.on('close', (code, reason) => {
@@ -42,8 +47,11 @@ export class RawClient {
 
   /** Opens a socket (sending AUTH first when `token` is given). Rejects when the upgrade fails. */
   static open(url: string, options: RawClientOptions = {}): Promise<RawClient> {
-    const socket = new WebSocket(url, options.origin !== undefined ? { origin: options.origin } : {})
-    const client = new RawClient(socket)
+    const socket = new WebSocket(
+      url,
+      options.origin !== undefined ? { origin: options.origin } : {},
+    )
+    const client = new RawClient(socket, options.mirror ?? true)
     return new Promise((resolve, reject) => {
       socket.once('open', () => {
         if (options.token !== undefined) client.send(authFrame(options.token))
@@ -51,7 +59,11 @@ export class RawClient {
       })
       socket.once('unexpected-response', (_request, response) => {
         socket.terminate()
-        reject(Object.assign(new Error(`upgrade refused: HTTP ${response.statusCode}`), { status: response.statusCode }))
+        reject(
+          Object.assign(new Error(`upgrade refused: HTTP ${response.statusCode}`), {
+            status: response.statusCode,
+          }),
+        )
       })
       socket.once('error', reject)
     })
@@ -125,7 +137,10 @@ export class RawClient {
       () =>
         this.frames
           .slice(before)
-          .find((f) => f.name === name && (f.type === MessageType.access || f.type === MessageType.error)),
+          .find(
+            (f) =>
+              f.name === name && (f.type === MessageType.access || f.type === MessageType.error),
+          ),
       `ACCESS or ERROR for ${name}`,
     )
   }
@@ -175,8 +190,9 @@ export const updateFrame = (name: string, seq: number, update: Uint8Array): Uint
 /** What `edit` adds to a copy of `base`, as a peer with client id `client` would send it. */
 export function peerUpdate(client: number, base: Y.Doc, edit: (doc: Y.Doc) => void): Uint8Array {
   const doc = new Y.Doc()
-  doc.clientID = client
   Y.applyUpdate(doc, Y.encodeStateAsUpdate(base))
+  // After the base: Yjs picks a new id when an update brings structs of its own id.
+  doc.clientID = client
   const before = Y.encodeStateVector(doc)
   edit(doc)
   return Y.encodeStateAsUpdate(doc, before)

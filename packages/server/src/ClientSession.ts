@@ -5,6 +5,10 @@
  * an ERROR frame for that memory. Nothing a client sends can throw out of here: an
  * exception would reach ws's socket handler (uncaught) or a promise chain (an unhandled
  * rejection), and either ends the process.
+ *
+ * Frames pass an `InboundGate` (the connection's message and byte budget; held while its
+ * AUTH token is checked). Access to each memory is decided at its SYNC step 1 (`SessionAuth`,
+ * the relay's `AccessPolicy`), and a client that stops reading is closed with 4408.
  */
 import type { IncomingMessage } from 'node:http'
 import {
@@ -101,8 +105,8 @@ export class ClientSession {
 
   send(frame: Uint8Array): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return
-    this.socket.send(frame)
-    // A client that stops reading must not make the relay buffer without bound.
+    // A client that stops reading must not make the relay buffer without bound. Checked
+    // before sending, so that one large frame (a big memory's SYNC step 2) still goes out.
     if (this.socket.bufferedAmount > this.host.limits.maxBufferedBytes) {
       this.close(
         CloseCode.slowConsumer,
@@ -111,7 +115,9 @@ export class ClientSession {
       // The close frame waits behind what is buffered; a client that never reads never gets it.
       this.killTimer = setTimeout(() => this.socket.terminate(), SLOW_CONSUMER_GRACE_MS)
       this.killTimer.unref()
+      return
     }
+    this.socket.send(frame)
   }
 
   ack(name: string, seq: number): void {

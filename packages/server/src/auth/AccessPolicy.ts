@@ -9,7 +9,14 @@
  */
 import type { IncomingMessage } from 'node:http'
 import type { Logger } from '../logger.ts'
-import { type Access, type TokenClaims, type TokenFailure, accessFromClaims, secretKey, verifyToken } from './token.ts'
+import {
+  type Access,
+  type TokenClaims,
+  type TokenFailure,
+  accessFromClaims,
+  secretKey,
+  verifyToken,
+} from './token.ts'
 
 /** What an `authorize` hook is asked about: one connection opening one memory. */
 export interface AuthorizeContext {
@@ -65,7 +72,10 @@ export class AccessPolicy {
           returned: String(access),
         })
       } catch (error) {
-        this.logger.error('authorize threw; refusing', { memory: context.memory, error: String(error) })
+        this.logger.error('authorize threw; refusing', {
+          memory: context.memory,
+          error: String(error),
+        })
       }
       return 'none'
     }

@@ -39,17 +39,25 @@ export class SessionAuth {
 
   /** What this connection may do with `memory`. */
   access(memory: string): Promise<Access> {
-    return this.policy.decide({ token: this.token, claims: this.claims, memory, request: this.request })
+    return this.policy.decide({
+      token: this.token,
+      claims: this.claims,
+      memory,
+      request: this.request,
+    })
   }
 
   private armExpiry(expiresAtMs: number): void {
     if (this.disposed) return
     const delay = expiresAtMs - Date.now()
     if (delay <= 0) return this.onExpired()
-    this.expiryTimer = setTimeout(() => {
-      this.expiryTimer = null
-      this.armExpiry(expiresAtMs)
-    }, Math.min(delay, MAX_DELAY_MS))
+    this.expiryTimer = setTimeout(
+      () => {
+        this.expiryTimer = null
+        this.armExpiry(expiresAtMs)
+      },
+      Math.min(delay, MAX_DELAY_MS),
+    )
     this.expiryTimer.unref()
   }
 

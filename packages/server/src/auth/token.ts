@@ -115,7 +115,12 @@ export async function verifyToken(
       message: 'the token is not valid for this relay (signature, format or claims)',
     }
   }
-  const { mem, acc, exp, sub } = payload as { mem?: unknown; acc?: unknown; exp?: unknown; sub?: unknown }
+  const { mem, acc, exp, sub } = payload as {
+    mem?: unknown
+    acc?: unknown
+    exp?: unknown
+    sub?: unknown
+  }
   if (
     !Array.isArray(mem) ||
     !mem.every((m): m is string => typeof m === 'string') ||
@@ -126,7 +131,12 @@ export async function verifyToken(
   }
   return {
     ok: true,
-    claims: { memories: mem, access: acc, expiresAt: exp, ...(typeof sub === 'string' ? { subject: sub } : {}) },
+    claims: {
+      memories: mem,
+      access: acc,
+      expiresAt: exp,
+      ...(typeof sub === 'string' ? { subject: sub } : {}),
+    },
   }
 }
 

@@ -53,7 +53,8 @@ export function parseTokenArgs(
   })
   if (values.help === true) return 'help'
   const secret = values.secret ?? (env.REMEM_SECRET || undefined)
-  if (secret === undefined) throw new Error('token needs the relay\'s secret: set REMEM_SECRET (or --secret)')
+  if (secret === undefined)
+    throw new Error("token needs the relay's secret: set REMEM_SECRET (or --secret)")
   const memories = values.memory ?? []
   if (memories.length === 0) throw new Error('token needs at least one --memory <name>')
   const access = values.access ?? 'write'
@@ -62,8 +63,13 @@ export function parseTokenArgs(
   }
   const raw = values.expires ?? '1h'
   const expiresIn = /^\d+$/.test(raw) ? Number(raw) : raw
-  if (typeof expiresIn === 'string' && !/^\d+\s*(s|sec|secs|m|min|mins|h|hr|hrs|d|day|days|w|week|weeks)$/i.test(raw)) {
-    throw new Error(`--expires must be seconds or a span like 30m, 1h, 7d; got ${JSON.stringify(raw)}`)
+  if (
+    typeof expiresIn === 'string' &&
+    !/^\d+\s*(s|sec|secs|m|min|mins|h|hr|hrs|d|day|days|w|week|weeks)$/i.test(raw)
+  ) {
+    throw new Error(
+      `--expires must be seconds or a span like 30m, 1h, 7d; got ${JSON.stringify(raw)}`,
+    )
   }
   return {
     secret,

@@ -22,7 +22,9 @@ export class ConnectionGate {
     private readonly options: ConnectionGateOptions,
     private readonly onRefuse: (reason: UpgradeRefusal, request: IncomingMessage) => void,
   ) {
-    this.origins = options.allowedOrigins ? new Set(options.allowedOrigins.map(normalizeOrigin)) : null
+    this.origins = options.allowedOrigins
+      ? new Set(options.allowedOrigins.map(normalizeOrigin))
+      : null
   }
 
   /** ws's `verifyClient` (async form). */
@@ -33,14 +35,23 @@ export class ConnectionGate {
     // Browsers always send Origin; other clients (Node, Python) need not, and are not the
     // ones a page could turn against the relay.
     const origin = info.req.headers.origin
-    if (this.origins && origin !== undefined && !this.origins.has('*') && !this.origins.has(normalizeOrigin(origin))) {
+    if (
+      this.origins &&
+      origin !== undefined &&
+      !this.origins.has('*') &&
+      !this.origins.has(normalizeOrigin(origin))
+    ) {
       this.onRefuse('originNotAllowed', info.req)
-      return callback(false, 403, 'origin not allowed: add it to the relay\'s allowedOrigins')
+      return callback(false, 403, "origin not allowed: add it to the relay's allowedOrigins")
     }
     const max = this.options.maxConnectionsPerIp
     if (max > 0 && (this.perIp.get(addressOf(info.req)) ?? 0) >= max) {
       this.onRefuse('tooManyConnections', info.req)
-      return callback(false, 429, `more than ${max} connections from this address (maxConnectionsPerIp)`)
+      return callback(
+        false,
+        429,
+        `more than ${max} connections from this address (maxConnectionsPerIp)`,
+      )
     }
     callback(true)
   }

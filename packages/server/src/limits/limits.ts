@@ -25,21 +25,31 @@ export const DEFAULT_LIMITS: RelayLimits = {
 }
 
 /** Fills in defaults and checks values; throws a RangeError naming the option. */
-export function resolveLimits(options: Partial<{ [K in keyof RelayLimits]: RelayLimits[K] | undefined }>): RelayLimits {
+export function resolveLimits(
+  options: Partial<{ [K in keyof RelayLimits]: RelayLimits[K] | undefined }>,
+): RelayLimits {
   const limits = { ...DEFAULT_LIMITS }
   for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof RelayLimits>) {
     const value = options[key]
     if (value === undefined) continue
     if (key === 'allowedOrigins') {
       if (value !== null && (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))) {
-        throw new RangeError('allowedOrigins must be an array of origins, e.g. ["https://app.example.com"]')
+        throw new RangeError(
+          'allowedOrigins must be an array of origins, e.g. ["https://app.example.com"]',
+        )
       }
       limits.allowedOrigins = value as readonly string[] | null
       continue
     }
     const zeroAllowed = key === 'maxConnectionsPerIp'
-    if (typeof value !== 'number' || !(value > 0 || (zeroAllowed && value === 0)) || !Number.isFinite(value)) {
-      throw new RangeError(`${key} must be a positive number${zeroAllowed ? ' (0: no limit)' : ''}, got ${String(value)}`)
+    if (
+      typeof value !== 'number' ||
+      !(value > 0 || (zeroAllowed && value === 0)) ||
+      !Number.isFinite(value)
+    ) {
+      throw new RangeError(
+        `${key} must be a positive number${zeroAllowed ? ' (0: no limit)' : ''}, got ${String(value)}`,
+      )
     }
     ;(limits as Record<keyof RelayLimits, unknown>)[key] = value
   }

@@ -44,7 +44,12 @@ export class StoreHealth {
       ])
       return { ...base, ok: true, storeStatus: 'up' }
     } catch (error) {
-      return { ...base, ok: false, storeStatus: 'down', error: `the store did not answer: ${(error as Error).message}` }
+      return {
+        ...base,
+        ok: false,
+        storeStatus: 'down',
+        error: `the store did not answer: ${(error as Error).message}`,
+      }
     } finally {
       clearTimeout(timer)
     }

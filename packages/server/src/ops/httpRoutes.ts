@@ -14,12 +14,17 @@ export interface HttpRoutesContext {
   counts(): { memories: number; connections: number }
 }
 
-export function httpRoutes(context: HttpRoutesContext): (request: IncomingMessage, response: ServerResponse) => void {
+export function httpRoutes(
+  context: HttpRoutesContext,
+): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     const path = (request.url ?? '/').split('?')[0]
     if (path === '/healthz') {
       void context.health.check().then((report) => {
-        response.writeHead(report.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        response.writeHead(report.ok ? 200 : 503, {
+          'content-type': 'application/json',
+          'cache-control': 'no-store',
+        })
         response.end(JSON.stringify({ ...report, ...context.counts() }))
       })
       return

@@ -13,7 +13,9 @@ export interface PinoLoggerOptions {
 }
 
 /** A Logger writing through pino; `.pino` is the pino instance (for child loggers, flushing). */
-export function createPinoLogger(options: PinoLoggerOptions = {}): Logger & { readonly pino: Pino } {
+export function createPinoLogger(
+  options: PinoLoggerOptions = {},
+): Logger & { readonly pino: Pino } {
   const logger = pino(
     { name: 'remem-relay', level: options.level ?? 'info' },
     pino.destination({ dest: options.destination ?? 2, sync: true }),

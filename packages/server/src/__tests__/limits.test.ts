@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { ClientIdOwners } from '../limits/ClientIdOwners.ts'
+import { DocumentSize } from '../limits/DocumentSize.ts'
+import { TokenBucket } from '../limits/TokenBucket.ts'
+
+describe('TokenBucket', () => {
+  it('lets a burst of its capacity through, then refills at its rate', () => {
+    let now = 0
+    const bucket = new TokenBucket(10, 20, () => now)
+    for (let i = 0; i < 20; i++) {
+      expect(bucket.wait(1)).toBe(0)
+      bucket.take(1)
+    }
+    expect(bucket.wait(1)).toBeCloseTo(100)
+    now += 100
+    expect(bucket.wait(1)).toBe(0)
+    // A cost above the capacity waits for a full bucket, never forever.
+    now += 10_000
+    expect(bucket.wait(1_000)).toBe(0)
+  })
+})
+
+describe('ClientIdOwners', () => {
+  it('first declaration wins; declarations beat claims; leaving releases everything', () => {
+    const owners = new ClientIdOwners<string>()
+    owners.claim('forwarder', [1])
+    expect(owners.conflict('tab', [1])).toBe(1)
+    expect(owners.declare('tab', 1)).toBe(true)
+    expect(owners.conflict('tab', [1])).toBeNull()
+    expect(owners.conflict('forwarder', [1])).toBe(1)
+    expect(owners.declare('hostile', 1)).toBe(false)
+    owners.release('tab')
+    owners.release('forwarder')
+    expect(owners.size).toBe(0)
+    expect(owners.conflict('hostile', [1])).toBeNull()
+  })
+})
+
+describe('DocumentSize', () => {
+  it('errs high between measurements and measures before refusing', () => {
+    const doc = new Y.Doc()
+    const size = new DocumentSize(doc, 2_000)
+    const list = doc.getArray<string>('root')
+    for (let i = 0; i < 10; i++) {
+      doc.transact(() => {
+        if (list.length > 0) list.delete(0, 1)
+        list.push(['x'.repeat(150)])
+      })
+    }
+    // Ten overwrites counted ~1,700 bytes, the document holds one value.
+    expect(size.bytes).toBeGreaterThan(1_500)
+    expect(size.wouldExceed(500)).toBe(false)
+    expect(size.bytes).toBeLessThan(400)
+    expect(size.wouldExceed(5_000)).toBe(true)
+    size.dispose()
+  })
+})
