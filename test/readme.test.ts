@@ -12,7 +12,7 @@
  * user would (`node --conditions=@remem/source --import tsx <file>`), and expects it to exit 0.
  */
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -69,7 +69,8 @@ describe('README examples run', () => {
   })
 
   const clientExamples = [...new Set(snippets.map((s) => s.file))].filter(
-    (file): file is string => file !== undefined && file !== 'examples/relay.ts',
+    // .tsx examples are React components: packages/react/src/__tests__ renders them.
+    (file): file is string => file !== undefined && file.endsWith('.ts') && file !== 'examples/relay.ts',
   )
   for (const file of clientExamples) {
     it(`${file} runs against a relay and exits 0`, async () => {
@@ -81,6 +82,15 @@ describe('README examples run', () => {
       expect(stdout.length).toBeGreaterThan(0)
     })
   }
+
+  it('every React example is rendered by a test of @remem/react', () => {
+    const reactTests = readdirSync(new URL('packages/react/src/__tests__/', root))
+      .map((name) => readFileSync(new URL(`packages/react/src/__tests__/${name}`, root), 'utf8'))
+      .join('\n')
+    for (const file of snippets.map((s) => s.file).filter((f) => f?.endsWith('.tsx'))) {
+      expect(reactTests).toContain(file!)
+    }
+  })
 
   it('node-quickstart.ts prints the state the reader received', async () => {
     const { stdout } = await promisify(execFile)(
