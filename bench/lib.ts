@@ -167,6 +167,7 @@ export function connect(url: string): BenchClient {
   const client = createClient({
     url,
     WebSocket,
+    storage: 'memory',
     backoff: { minMs: 20, maxMs: 200 },
     onError: (error) => errors.push(error),
   })

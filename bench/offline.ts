@@ -8,7 +8,7 @@
  * - footprint: bytes in IndexedDB for one memory after 100,000 edits, once acknowledged
  *   and checkpointed, and (for comparison) with 10,000 edits still queued.
  */
-import 'fake-indexeddb/auto'
+import { IDBKeyRange, indexedDB } from 'fake-indexeddb'
 import { createStore, entries } from 'idb-keyval'
 import { type Memory, createClient, createIndexedDbStorage } from '@remem/client'
 import WebSocket from 'ws'
@@ -127,6 +127,15 @@ export const offline: Suite = {
   issue: 4,
   title: 'offline edits: reconnect until acknowledged, IndexedDB footprint',
   async run(ctx) {
+    // An in-memory IndexedDB for this suite only: installed globally, it would turn every
+    // other suite's clients to IndexedDB storage (their default where indexedDB exists).
+    const globals = globalThis as { indexedDB?: unknown; IDBKeyRange?: unknown }
+    globals.indexedDB = indexedDB
+    globals.IDBKeyRange = IDBKeyRange
+    ctx.defer(() => {
+      delete globals.indexedDB
+      delete globals.IDBKeyRange
+    })
     const rows: Cell[][] = []
     const figures: Record<string, unknown> = {}
     for (const kind of STORES) {
