@@ -71,13 +71,9 @@ export class ProjectionBridge {
   }
 
   private readWinners(): Map<string, unknown> {
-    const winners = new Map<string, unknown>()
-    let index = 0
     const raws = this.root.toArray()
-    for (const [key, entry] of scanDict(this.root).entries) {
-      index = entry.index
-      winners.set(key, raws[index])
-    }
+    const winners = new Map<string, unknown>()
+    for (const [key, entry] of scanDict(this.root).entries) winners.set(key, raws[entry.index])
     return winners
   }
 
