@@ -8,158 +8,27 @@
  * and never throws.
  */
 import { Redis } from 'ioredis'
-import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { type Memory, RefusedError } from '@remem/client'
 import {
   CloseCode,
   ErrorCode,
-  type Message,
   MessageType,
-  decodeMessage,
   docToJSON,
   encodeMessage,
 } from '@remem/client/protocol'
 import type { Logger, RelayHandle } from '@remem/server'
 import { connect, eventually, readMemoryFromRedis, sleep, startRelay } from './helpers.ts'
+import { RawClient, peerUpdate, prng, randomBytes, syncStep1, updateFrame } from './rawClient.ts'
 import { type RedisServer, startRedis } from './redisServer.ts'
 
 const MEMORY = 'shared'
 const documentedErrors = new Set<number>(Object.values(ErrorCode))
 
 /** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const randomBytes = (random: () => number, length: number): Uint8Array =>
-  Uint8Array.from({ length }, () => Math.floor(random() * 256))
-
-/** A client speaking the wire protocol by hand, keeping a mirror of what the relay sends. */
-class RawClient {
-  readonly frames: Message[] = []
-  readonly mirror = new Y.Doc()
-  closed: { code: number; reason: string } | null = null
-  private barriers = 0
-  private readonly listeners = new Set<() => void>()
-
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data: Buffer, isBinary) => {
-      if (!isBinary) return
-      const message = decodeMessage(new Uint8Array(data))
-      this.frames.push(message)
-      if (message.type === MessageType.sync) applySync(this.mirror, message.payload)
-      for (const listener of this.listeners) listener()
-    })
-    socket.on('close', (code, reason) => {
-      this.closed = { code, reason: reason.toString() }
-      for (const listener of this.listeners) listener()
-    })
-  }
-
-  static open(url: string): Promise<RawClient> {
-    const socket = new WebSocket(url)
-    const client = new RawClient(socket)
-    return new Promise((resolve, reject) => {
-      socket.once('open', () => resolve(client))
-      socket.once('error', reject)
-    })
-  }
-
-  send(frame: Uint8Array | string): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(frame)
-  }
-
-  /** Resolves with `check()` once it is defined (re-checked on every frame and on close). */
-  until<T>(check: () => T | undefined, what: string, timeoutMs = 5_000): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const listener = (): void => {
-        const value = check()
-        if (value === undefined) return
-        this.listeners.delete(listener)
-        clearTimeout(timer)
-        resolve(value)
-      }
-      const timer = setTimeout(() => {
-        this.listeners.delete(listener)
-        reject(new Error(`timed out waiting for ${what}; closed: ${JSON.stringify(this.closed)}`))
-      }, timeoutMs)
-      this.listeners.add(listener)
-      listener()
-    })
-  }
-
-  /**
-   * Waits until the relay has handled everything sent so far: it answers a SYNC for an
-   * invalid name at once, in order. Returns the close, if the socket was closed instead.
-   */
-  async barrier(): Promise<{ code: number; reason: string } | null> {
-    const token = `barrier:${++this.barriers}`
-    this.send(syncStep1(token, new Y.Doc()))
-    return this.until(
-      () => this.closed ?? (this.errors().some((e) => e.name === token) ? null : undefined),
-      'a barrier',
-    )
-  }
-
-  /** SYNC step 1 for `name`; resolves once the relay answered with its own step 1. */
-  async subscribe(name: string): Promise<void> {
-    const before = this.frames.length
-    this.send(syncStep1(name, this.mirror))
-    await this.until(
-      () =>
-        this.frames
-          .slice(before)
-          .some((f) => f.type === MessageType.sync && f.name === name && isStep1(f.payload)) ||
-        undefined,
-      `the relay's SYNC step 1 for ${name}`,
-    )
-  }
-
-  errors(from = 0): Array<Extract<Message, { type: typeof MessageType.error }>> {
-    return this.frames
-      .slice(from)
-      .filter((f): f is Extract<Message, { type: 3 }> => f.type === MessageType.error)
-  }
-
-  acks(from = 0): number[] {
-    return this.frames.slice(from).flatMap((f) => (f.type === MessageType.ack ? [f.seq] : []))
-  }
-
-  close(): void {
-    this.socket.terminate()
-  }
-}
-
-function syncStep1(name: string, doc: Y.Doc): Uint8Array {
-  const encoder = encoding.createEncoder()
-  syncProtocol.writeSyncStep1(encoder, doc)
-  return encodeMessage({ type: MessageType.sync, name, payload: encoding.toUint8Array(encoder) })
-}
-
-function isStep1(payload: Uint8Array): boolean {
-  return decoding.readVarUint(decoding.createDecoder(payload)) === syncProtocol.messageYjsSyncStep1
-}
-
-function applySync(doc: Y.Doc, payload: Uint8Array): void {
-  const decoder = decoding.createDecoder(payload)
-  if (decoding.readVarUint(decoder) === syncProtocol.messageYjsSyncStep1) return
-  Y.applyUpdate(doc, decoding.readVarUint8Array(decoder))
-}
-
-const updateFrame = (name: string, seq: number, update: Uint8Array): Uint8Array =>
-  encodeMessage({ type: MessageType.update, name, seq, update })
-
 /** Yjs v1 updates built by hand: one client's structs at a clock, and deletions. */
 function craft(
   client: number,
@@ -199,16 +68,6 @@ const rootItem =
     content(encoder)
     return 1
   }
-
-/** What `edit` adds to a copy of `base`, as a peer with client id `client` would send it. */
-function peerUpdate(client: number, base: Y.Doc, edit: (doc: Y.Doc) => void): Uint8Array {
-  const doc = new Y.Doc()
-  doc.clientID = client
-  Y.applyUpdate(doc, Y.encodeStateAsUpdate(base))
-  const before = Y.encodeStateVector(doc)
-  edit(doc)
-  return Y.encodeStateAsUpdate(doc, before)
-}
 
 // ---- the shared setup: one Redis, one relay, two honest clients, checks after each case ----
 
