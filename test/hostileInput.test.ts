@@ -22,52 +22,12 @@ import {
 } from '@remem/client/protocol'
 import type { Logger, RelayHandle } from '@remem/server'
 import { connect, eventually, readMemoryFromRedis, sleep, startRelay } from './helpers.ts'
+import { craft, laterUpdateWithoutEarlier, rootItem } from './craftedUpdates.ts'
 import { RawClient, peerUpdate, prng, randomBytes, syncStep1, updateFrame } from './rawClient.ts'
 import { type RedisServer, startRedis } from './redisServer.ts'
 
 const MEMORY = 'shared'
 const documentedErrors = new Set<number>(Object.values(ErrorCode))
-
-/** mulberry32: a small seeded PRNG. */
-/** Yjs v1 updates built by hand: one client's structs at a clock, and deletions. */
-function craft(
-  client: number,
-  clock: number,
-  write: (encoder: Y.UpdateEncoderV1) => number,
-  deletes: Array<[number, number, number]> = [],
-): Uint8Array {
-  const encoder = new Y.UpdateEncoderV1()
-  const structs = new Y.UpdateEncoderV1()
-  const count = write(structs)
-  if (count > 0) {
-    encoding.writeVarUint(encoder.restEncoder, 1)
-    encoding.writeVarUint(encoder.restEncoder, count)
-    encoder.writeClient(client)
-    encoding.writeVarUint(encoder.restEncoder, clock)
-    encoding.writeUint8Array(encoder.restEncoder, structs.toUint8Array())
-  } else {
-    encoding.writeVarUint(encoder.restEncoder, 0)
-  }
-  encoding.writeVarUint(encoder.restEncoder, deletes.length)
-  for (const [deleteClient, deleteClock, len] of deletes) {
-    encoding.writeVarUint(encoder.restEncoder, deleteClient)
-    encoding.writeVarUint(encoder.restEncoder, 1)
-    encoder.writeDsClock(deleteClock)
-    encoder.writeDsLen(len)
-  }
-  return encoder.toUint8Array()
-}
-
-/** An item at the start of the root list with content `ref`, written by `content`. */
-const rootItem =
-  (ref: number, content: (encoder: Y.UpdateEncoderV1) => void) =>
-  (encoder: Y.UpdateEncoderV1): number => {
-    encoder.writeInfo(ref)
-    encoder.writeParentInfo(true)
-    encoder.writeString('root')
-    content(encoder)
-    return 1
-  }
 
 // ---- the shared setup: one Redis, one relay, two honest clients, checks after each case ----
 
@@ -436,15 +396,7 @@ describe('updates that are not what they claim', () => {
     {
       name: 'a later update of a client without the earlier one',
       code: ErrorCode.missingDependencies,
-      update: (mirror) => {
-        const doc = new Y.Doc()
-        doc.clientID = 704
-        Y.applyUpdate(doc, Y.encodeStateAsUpdate(mirror))
-        doc.getArray('root').push([{ k: 'first', v: 1 }])
-        const after = Y.encodeStateVector(doc)
-        doc.getArray('root').push([{ k: 'second', v: 2 }])
-        return Y.encodeStateAsUpdate(doc, after)
-      },
+      update: (mirror) => laterUpdateWithoutEarlier(704, mirror),
     },
     {
       name: 'an item next to an item the relay never saw',

@@ -6,7 +6,6 @@
  * writing and converging; and the honest path for client ids (a tab forwarding another
  * tab's changes) heals by itself.
  */
-import * as encoding from 'lib0/encoding'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { Memory, RememClient } from '@remem/client'
@@ -14,6 +13,7 @@ import { ErrorCode, MessageType } from '@remem/client/protocol'
 import type { Logger, RelayHandle } from '@remem/server'
 import { connect, eventually, readMemoryFromRedis, sleep, startRelay } from './helpers.ts'
 import { metric } from './promText.ts'
+import { craft, laterUpdateWithoutEarlier, oneEntry } from './craftedUpdates.ts'
 import { RawClient, entryUpdate, peerUpdate, updateFrame } from './rawClient.ts'
 import { type RedisServer, startRedis } from './redisServer.ts'
 
@@ -190,48 +190,12 @@ describe('writing as another connection', () => {
   })
 })
 
-/** Yjs v1 updates built by hand: one client's structs at a clock, and deletions. */
-function craft(
-  client: number,
-  clock: number,
-  write: (encoder: Y.UpdateEncoderV1) => number,
-  deletes: Array<[number, number, number]> = [],
-): Uint8Array {
-  const encoder = new Y.UpdateEncoderV1()
-  const structs = new Y.UpdateEncoderV1()
-  const count = write(structs)
-  encoding.writeVarUint(encoder.restEncoder, count > 0 ? 1 : 0)
-  if (count > 0) {
-    encoding.writeVarUint(encoder.restEncoder, count)
-    encoder.writeClient(client)
-    encoding.writeVarUint(encoder.restEncoder, clock)
-    encoding.writeUint8Array(encoder.restEncoder, structs.toUint8Array())
-  }
-  encoding.writeVarUint(encoder.restEncoder, deletes.length)
-  for (const [deleteClient, deleteClock, len] of deletes) {
-    encoding.writeVarUint(encoder.restEncoder, deleteClient)
-    encoding.writeVarUint(encoder.restEncoder, 1)
-    encoder.writeDsClock(deleteClock)
-    encoder.writeDsLen(len)
-  }
-  return encoder.toUint8Array()
-}
-
-const oneAny = (encoder: Y.UpdateEncoderV1): number => {
-  encoder.writeInfo(8)
-  encoder.writeParentInfo(true)
-  encoder.writeString('root')
-  encoder.writeLen(1)
-  encoding.writeAny(encoder.restEncoder, { k: 'x', v: 1 })
-  return 1
-}
-
 describe('updates that would corrupt or stall the memory', () => {
   const cases: Array<{ name: string; code: ErrorCode; update: (mirror: Y.Doc) => Uint8Array }> = [
     {
       name: 'a clock of 2^40 for a new client (an absurd clock)',
       code: ErrorCode.missingDependencies,
-      update: () => craft(801, 2 ** 40, oneAny),
+      update: () => craft(801, 2 ** 40, oneEntry),
     },
     {
       name: 'a struct 2^40 long (an absurd clock advance)',
@@ -251,15 +215,7 @@ describe('updates that would corrupt or stall the memory', () => {
     {
       name: 'structs that would wait for missing ones (pending structs)',
       code: ErrorCode.missingDependencies,
-      update: (mirror) => {
-        const doc = new Y.Doc()
-        doc.clientID = 806
-        Y.applyUpdate(doc, Y.encodeStateAsUpdate(mirror))
-        doc.getArray('root').push([{ k: 'first', v: 1 }])
-        const after = Y.encodeStateVector(doc)
-        doc.getArray('root').push([{ k: 'second', v: 2 }])
-        return Y.encodeStateAsUpdate(doc, after)
-      },
+      update: (mirror) => laterUpdateWithoutEarlier(806, mirror),
     },
   ]
 
@@ -276,7 +232,7 @@ describe('updates that would corrupt or stall the memory', () => {
     const started = Date.now()
     for (let seq = 1; seq <= 300; seq++) {
       const update = [
-        () => craft(900 + seq, 2 ** 40, oneAny),
+        () => craft(900 + seq, 2 ** 40, oneEntry),
         () =>
           peerUpdate(aliceMem.doc.clientID, hostile.mirror, (doc) =>
             doc.getArray('root').push([seq]),
@@ -290,7 +246,7 @@ describe('updates that would corrupt or stall the memory', () => {
       }
     }
     // Updates are handled in order: once the sentinel's refusal is back, all were handled.
-    hostile.send(updateFrame(MEMORY, 301, craft(4_242_421, 5, oneAny)))
+    hostile.send(updateFrame(MEMORY, 301, craft(4_242_421, 5, oneEntry)))
     await hostile.until(
       () => hostile.refusals().find((e) => e.message.includes('4242421')),
       'the sentinel',
