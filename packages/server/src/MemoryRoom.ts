@@ -264,16 +264,14 @@ export class MemoryRoom {
   }
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
-    const frame = encodeMessage({
-      type: MessageType.sync,
-      name: this.name,
-      payload: (() => {
-        const encoder = encoding.createEncoder()
-        syncProtocol.writeUpdate(encoder, update)
-        return encoding.toUint8Array(encoder)
-      })(),
-    })
-    for (const session of this.sessions) if (session !== origin) session.send(frame)
+    const receivers = [...this.sessions].filter((session) => session !== origin)
+    if (receivers.length > 0) {
+      const encoder = encoding.createEncoder()
+      syncProtocol.writeUpdate(encoder, update)
+      const payload = encoding.toUint8Array(encoder)
+      const frame = encodeMessage({ type: MessageType.sync, name: this.name, payload })
+      for (const session of receivers) session.send(frame)
+    }
     // What a client changed is persisted as the effective update Yjs reports, so
     // duplicates and no-ops never reach the log.
     if (origin !== STORE_ORIGIN) {
