@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis'
 import type { Json } from '@remem/client/protocol'
 import type { KeyEvent, KeyRead, KeyspaceMode, Projection, ProjectionWrite, WriteResult } from './Projection.ts'
 import { splitProjectionKey } from './Projection.ts'
+import { whenReady } from './redisReady.ts'
 import {
   escapeGlob,
   isWrappedText,
@@ -283,6 +284,8 @@ export class RedisProjection implements Projection {
       const split = splitProjectionKey(this.prefix, channel.slice(channelPrefix.length))
       if (split) listener({ ...split, event })
     })
+    // Only once ready: a PSUBSCRIBE during the handshake breaks it (see redisReady.ts).
+    await whenReady(subscriber)
     await subscriber.psubscribe(pattern)
     return async () => {
       this.subscriber = null

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis'
 import type { KeyspaceMode } from './Projection.ts'
 import { RedisProjection } from './RedisProjection.ts'
 import type { RedisOptions } from 'ioredis'
+import { whenReady } from './redisReady.ts'
 import { appendScript, compactScript, loadScript, readSinceScript } from './redisScripts.ts'
 import {
   type RedisTarget,
@@ -158,6 +159,8 @@ export class RedisStore implements Store {
         (async () => {
           if (redis.status === 'wait') await redis.connect()
           await redis.ping()
+          // The pub/sub connection too, before any memory subscribes (see redisReady.ts).
+          await whenReady(store.subscriberConnection())
         })(),
         new Promise((_resolve, reject) => {
           timer = setTimeout(
@@ -239,7 +242,9 @@ export class RedisStore implements Store {
     const key = this.channelOf(name)
     let channel = this.channels.get(key)
     if (!channel) {
-      channel = { subscriptions: new Set(), ready: this.subscriberConnection().subscribe(key) }
+      const subscriber = this.subscriberConnection()
+      // Only once ready: a SUBSCRIBE during the handshake breaks it (see redisReady.ts).
+      channel = { subscriptions: new Set(), ready: whenReady(subscriber).then(() => subscriber.subscribe(key)) }
       this.channels.set(key, channel)
     }
     const subscription: Subscription = { listener }

@@ -1,0 +1,43 @@
+/**
+ * Waiting for an ioredis connection to be ready before it enters subscriber mode.
+ *
+ * ioredis writes SUBSCRIBE at once while a connection is still in its handshake (status
+ * 'connect', before the INFO of its ready check): the connection is then in subscriber mode,
+ * the ready check fails with "Connection in subscriber mode, only subscriber commands may be
+ * used", and every queued command is rejected with it. Subscribing only once the connection
+ * is 'ready' rules that out; ioredis resubscribes by itself after a reconnect.
+ */
+import type { Redis } from 'ioredis'
+
+/**
+ * Resolves once `connection` is ready, connecting it if it waits (lazyConnect). Rejects
+ * when the attempt under way fails (the connection closes or errors first), so that callers
+ * fail as fast as a command would while Redis is down.
+ */
+export function whenReady(connection: Redis): Promise<void> {
+  if (connection.status === 'ready') return Promise.resolve()
+  if (connection.status === 'end') return Promise.reject(new Error('Connection is closed.'))
+  return new Promise((resolve, reject) => {
+    let lastError: Error | null = null
+    const off = (): void => {
+      connection.off('ready', onReady)
+      connection.off('error', onError)
+      connection.off('close', onClose)
+    }
+    const onReady = (): void => {
+      off()
+      resolve()
+    }
+    const onError = (error: Error): void => {
+      lastError = error
+    }
+    const onClose = (): void => {
+      off()
+      reject(lastError ?? new Error('the Redis connection closed before it was ready'))
+    }
+    connection.on('ready', onReady)
+    connection.on('error', onError)
+    connection.on('close', onClose)
+    if (connection.status === 'wait') connection.connect().catch(() => undefined)
+  })
+}
