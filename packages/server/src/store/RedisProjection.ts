@@ -102,11 +102,11 @@ export interface RedisProjectionOptions {
 }
 
 export class RedisProjection implements Projection {
-  private readonly redis: Redis & ProjectionCommands
-  private readonly prefix: string
+  protected readonly redis: Redis & ProjectionCommands
+  protected readonly prefix: string
   private subscriber: Redis | null = null
 
-  constructor(private readonly options: RedisProjectionOptions) {
+  constructor(protected readonly options: RedisProjectionOptions) {
     this.prefix = options.prefix
     const redis = options.redis as Redis & Partial<ProjectionCommands>
     if (!redis.rememProject) redis.defineCommand('rememProject', { numberOfKeys: 2, lua: PROJECT })
@@ -114,12 +114,18 @@ export class RedisProjection implements Projection {
     this.redis = redis as Redis & ProjectionCommands
   }
 
-  private valueKey(name: string, key: string): string {
+  protected valueKey(name: string, key: string): string {
     return `${this.prefix}${name}:${key}`
   }
 
-  private projKey(name: string): string {
+  /** The hash holding `key`'s record: here the memory's `proj` hash. */
+  protected projKey(name: string, _key?: string): string {
     return `remem:{${this.prefix}${name}}:proj`
+  }
+
+  /** The field of `key`'s record in {@link projKey}: here the key itself. */
+  protected recordField(_name: string, key: string): string {
+    return key
   }
 
   async write(name: string, writes: ProjectionWrite[]): Promise<WriteResult> {
@@ -131,9 +137,9 @@ export class RedisProjection implements Projection {
     for (const { key, value, expiresAt } of writes) {
       const args =
         value === undefined
-          ? [key, 'del', '', '', '']
-          : [key, 'set', valueHash(value, expiresAt), wrapValue(value), expiresAt ? String(expiresAt) : '']
-      void pipeline.rememProject(this.valueKey(name, key), this.projKey(name), ...args)
+          ? [this.recordField(name, key), 'del', '', '', '']
+          : [this.recordField(name, key), 'set', valueHash(value, expiresAt), wrapValue(value), expiresAt ? String(expiresAt) : '']
+      void pipeline.rememProject(this.valueKey(name, key), this.projKey(name, key), ...args)
     }
     const results = (await pipeline.exec()) ?? []
     results.forEach(([error, result], index) => {
@@ -148,7 +154,7 @@ export class RedisProjection implements Projection {
     return this.readKey(this.valueKey(name, key))
   }
 
-  private async readKey(fullKey: string): Promise<KeyRead> {
+  protected async readKey(fullKey: string): Promise<KeyRead> {
     const type = await this.redis.type(fullKey)
     let value: Json
     let raw: string | null = null
@@ -200,14 +206,14 @@ export class RedisProjection implements Projection {
     if (read.kind === 'unsupported') return false
     let args: string[]
     if (read.kind === 'absent') {
-      args = [key, '', '', '', '']
+      args = [this.recordField(name, key), '', '', '', '']
     } else {
       const record = recordFor(read.value, read.expiresAt, read.raw)
       const rewrite = read.raw !== null && !isWrappedText(read.raw)
       const wrapped = rewrite ? wrapValue(read.value) : ''
-      args = [key, record, rewrite ? read.raw! : '', wrapped, rewrite ? recordFor(read.value, read.expiresAt, wrapped) : '']
+      args = [this.recordField(name, key), record, rewrite ? read.raw! : '', wrapped, rewrite ? recordFor(read.value, read.expiresAt, wrapped) : '']
     }
-    return (await this.redis.rememClaim(this.valueKey(name, key), this.projKey(name), ...args)) === 1
+    return (await this.redis.rememClaim(this.valueKey(name, key), this.projKey(name, key), ...args)) === 1
   }
 
   /**
