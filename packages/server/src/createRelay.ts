@@ -182,7 +182,8 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
     })
   } catch (error) {
     await relay.close()
-    throw error
+    // Redis lost after it answered at first: one line naming it, as when it never answered.
+    throw store instanceof RedisStore ? store.explainLoss(error, 'starting') : error
   }
   return {
     get url() {

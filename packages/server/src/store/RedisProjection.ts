@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis'
 import type { Json } from '@remem/client/protocol'
 import type { KeyEvent, KeyRead, KeyspaceMode, Projection, ProjectionWrite, WriteResult } from './Projection.ts'
 import { splitProjectionKey } from './Projection.ts'
+import { isConnectionLoss } from './connectionLoss.ts'
 import { whenReady } from './redisReady.ts'
 import {
   escapeGlob,
@@ -228,6 +229,8 @@ export class RedisProjection implements Projection {
     try {
       await this.redis.config('SET', 'notify-keyspace-events', wanted)
     } catch (error) {
+      // Redis went away: that is the error to report, not a refused CONFIG.
+      if (isConnectionLoss(error)) throw error
       if (await this.notificationsArrive()) return
       throw new Error(
         `Redis refused CONFIG SET notify-keyspace-events (${(error as Error).message}). ` +

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis'
 import type { KeyspaceMode } from './Projection.ts'
 import { RedisProjection } from './RedisProjection.ts'
 import type { RedisOptions } from 'ioredis'
+import { isConnectionLoss } from './connectionLoss.ts'
 import { whenReady } from './redisReady.ts'
 import { appendScript, compactScript, loadScript, readSinceScript } from './redisScripts.ts'
 import {
@@ -184,6 +185,25 @@ export class RedisStore implements Store {
   /** Where Redis is, as a URL with the password masked; for logs and messages. */
   get where(): string {
     return this.location
+  }
+
+  /**
+   * `error` as one line naming where Redis is (password masked) and what to check, when it
+   * says the connection was lost while `doing`; any other error unchanged.
+   * @example throw store.explainLoss(error, 'starting')
+   */
+  explainLoss(error: unknown, doing: string): unknown {
+    if (!isConnectionLoss(error)) return error
+    const retriesSpent = error instanceof Error && error.name === 'MaxRetriesPerRequestError'
+    // ioredis' retry count says nothing useful here; the connection's own error does.
+    const reason = this.lastError
+      ? describeError(this.lastError)
+      : retriesSpent
+        ? 'the connection closed and did not come back'
+        : describeError(error)
+    return new Error(`Lost Redis at ${this.where} while ${doing} (${reason}). ${hintFor(reason)}`, {
+      cause: error,
+    })
   }
 
   async load(name: string): Promise<StoredMemory> {
