@@ -53,12 +53,20 @@ export interface SessionHost {
   readonly maxFrameBytes: number
 }
 
-type Opened = { ok: true; room: MemoryRoom } | { ok: false; code: ErrorCode; message: string }
+/** A memory this connection opened, with the access decided at its SYNC step 1. */
+interface OpenMemory {
+  room: MemoryRoom
+  access: 'read' | 'write'
+}
+
+type Opened = ({ ok: true } & OpenMemory) | { ok: false; code: ErrorCode; message: string }
 
 export class ClientSession {
-  private readonly rooms = new Map<string, Promise<MemoryRoom | null>>()
-  /** What this connection may do with each memory it opened (decided at its SYNC step 1). */
-  private readonly access = new Map<string, 'read' | 'write'>()
+  /**
+   * The memories this connection opened. A frame takes the access from the opening it was
+   * sent after, so an UPDATE followed at once by CLOSE is still handled as a write.
+   */
+  private readonly rooms = new Map<string, Promise<OpenMemory | null>>()
   private readonly auth: SessionAuth
   private readonly inbound: InboundGate<{ frame: Uint8Array; isBinary: boolean }>
   private sawFrame = false
@@ -179,21 +187,23 @@ export class ClientSession {
       case MessageType.sync:
         return this.onSync(message.name, message.payload)
       case MessageType.update:
-        return this.withRoom(message.name, (room) => {
-          if (this.access.get(message.name) === 'write') {
-            return room.handleClientUpdate(this, message.seq, message.update)
-          }
-          room.refuseUpdate(
-            this,
-            message.seq,
-            ErrorCode.forbidden,
-            `this connection may only read memory "${message.name}": writing needs a token with write access`,
-          )
-        })
+        return this.withRoom(
+          message.name,
+          ({ room, access }) => {
+            if (access === 'write') return room.handleClientUpdate(this, message.seq, message.update)
+            room.refuseUpdate(
+              this,
+              message.seq,
+              ErrorCode.forbidden,
+              `this connection may only read memory "${message.name}": writing needs a token with write access`,
+            )
+          },
+          (room) => room.refuseUpdate(this, message.seq, ErrorCode.malformedUpdate, 'the relay could not apply this update'),
+        )
       case MessageType.close:
         return this.unsubscribe(message.name)
       case MessageType.awareness:
-        return this.withRoom(message.name, (room) => room.handleAwareness(this, message.payload))
+        return this.withRoom(message.name, ({ room }) => room.handleAwareness(this, message.payload))
       case MessageType.ack:
       case MessageType.error:
       case MessageType.pong:
@@ -239,9 +249,7 @@ export class ClientSession {
       }
     }
     try {
-      const room = await this.host.openRoom(name)
-      this.access.set(name, access)
-      return { ok: true, room }
+      return { ok: true, room: await this.host.openRoom(name), access }
     } catch (error) {
       return { ok: false, code: ErrorCode.loadFailed, message: `the relay could not load this memory: ${String(error)}` }
     }
@@ -272,8 +280,8 @@ export class ClientSession {
           `this connection has ${max} memories open (maxMemoriesPerConnection): close one first`,
         )
       }
-      const attempt: Promise<MemoryRoom | null> = this.open(name).then((opened) => {
-        if (opened.ok) return opened.room
+      const attempt: Promise<OpenMemory | null> = this.open(name).then((opened) => {
+        if (opened.ok) return { room: opened.room, access: opened.access }
         if (this.rooms.get(name) === attempt) this.rooms.delete(name)
         if (!this.closed) this.refuse(name, opened.code, opened.message)
         return null
@@ -281,13 +289,16 @@ export class ClientSession {
       opening = attempt
       this.rooms.set(name, opening)
     }
-    void opening.then((room) => {
-      if (!room || this.closed || this.rooms.get(name) !== opening) return
+    void opening.then((opened) => {
+      if (!opened || this.closed || this.rooms.get(name) !== opening) return
+      const { room, access } = opened
       try {
-        const access = this.access.get(name) ?? 'read'
         this.send(encodeMessage({ type: MessageType.access, name, access }))
         room.join(this, stateVector)
-        if (declared !== null && access === 'write') room.clientIds.declare(this, declared)
+        // The clocks below its state vector's entry are ones the client has already used.
+        if (declared !== null && access === 'write') {
+          room.clientIds.declare(this, declared, Y.decodeStateVector(stateVector).get(declared) ?? 0)
+        }
       } catch (error) {
         this.host.logger.error('answering SYNC step 1 failed', { memory: name, error: String(error) })
         this.refuse(name, ErrorCode.badMessage, 'the relay could not answer this SYNC step 1')
@@ -295,19 +306,24 @@ export class ClientSession {
     })
   }
 
-  private withRoom(name: string, action: (room: MemoryRoom) => void): void {
+  /** Runs `action` once the memory is open (`failed` when it throws), if this session is in it. */
+  private withRoom(
+    name: string,
+    action: (opened: OpenMemory) => void,
+    failed: (room: MemoryRoom) => void = () => this.refuse(name, ErrorCode.badMessage, 'the relay could not handle this frame'),
+  ): void {
     const opening = this.rooms.get(name)
     if (!opening) {
       return this.refuse(name, ErrorCode.badMessage, 'send SYNC step 1 for this memory before updates')
     }
     // Frames are handled in arrival order: an UPDATE after a SYNC waits for the room.
-    void opening.then((room) => {
-      if (!room || this.closed || !room.sessions.has(this)) return
+    void opening.then((opened) => {
+      if (!opened || this.closed || !opened.room.sessions.has(this)) return
       try {
-        action(room)
+        action(opened)
       } catch (error) {
-        this.host.logger.error('handling an update failed', { memory: name, error: String(error) })
-        this.refuse(name, ErrorCode.malformedUpdate, 'the relay could not apply this update')
+        this.host.logger.error('handling a frame failed', { memory: name, error: String(error) })
+        failed(opened.room)
       }
     })
   }
@@ -316,11 +332,10 @@ export class ClientSession {
     const opening = this.rooms.get(name)
     if (!opening) return
     this.rooms.delete(name)
-    this.access.delete(name)
-    void opening.then((room) => {
-      if (!room) return
-      room.leave(this)
-      this.host.releaseRoom(room)
+    void opening.then((opened) => {
+      if (!opened) return
+      opened.room.leave(this)
+      this.host.releaseRoom(opened.room)
     })
   }
 

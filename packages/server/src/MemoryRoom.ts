@@ -43,7 +43,20 @@ export interface RoomOptions extends UpdateLimits {
 
 interface Queued {
   update: Uint8Array | null
-  ack: { session: ClientSession; seq: number; at: number } | null
+  ack: { session: ClientSession; seq: number; at: number; window: AckWindow } | null
+}
+
+/**
+ * What one session may be acknowledged for this memory since its last SYNC step 1. Acks are
+ * cumulative, and the handshake diff covers every pending seq up to its own, so an ACK may
+ * only cover seqs that updates accepted on this handshake carried: once an update is refused,
+ * acks stop at the highest seq accepted before it (`cap`) until the next SYNC step 1.
+ */
+interface AckWindow {
+  /** Highest seq accepted since the handshake. */
+  accepted: number
+  /** No ACK above this; Infinity until an update is refused. */
+  cap: number
 }
 
 const STORE_ORIGIN = Symbol('store')
@@ -69,11 +82,8 @@ export class MemoryRoom {
   private retryMs = RETRY_MIN_MS
   private retryTimer: ReturnType<typeof setTimeout> | null = null
   private wakeRetry: (() => void) | null = null
-  /**
-   * Lowest refused seq per session since its last handshake. Acks are cumulative, so acks
-   * stop just below it: an ack must never cover an update the relay did not persist.
-   */
-  private readonly refusedFrom = new WeakMap<ClientSession, number>()
+  /** Each session's ack window for its current handshake (see AckWindow). */
+  private readonly ackWindows = new WeakMap<ClientSession, AckWindow>()
   private idleResolvers: Array<() => void> = []
   /** Mirrors top-level keys to plain store keys and back; set once loaded. */
   bridge: ProjectionBridge | null = null
@@ -181,7 +191,7 @@ export class MemoryRoom {
   /** Adds a session and answers its SYNC step 1. */
   join(session: ClientSession, stateVector: Uint8Array): void {
     this.sessions.add(session)
-    this.refusedFrom.delete(session)
+    this.ackWindows.set(session, { accepted: 0, cap: Infinity })
     const encoder = encoding.createEncoder()
     syncProtocol.writeSyncStep2(encoder, this.doc, stateVector)
     session.send(encodeMessage({ type: MessageType.sync, name: this.name, payload: encoding.toUint8Array(encoder) }))
@@ -222,23 +232,27 @@ export class MemoryRoom {
       this.options.logger.error('an update left pending structs; dropped them', { memory: this.name })
     }
     this.options.events?.updateAccepted()
-    this.queue.push({ update: null, ack: { session, seq, at: performance.now() } })
+    const window = this.ackWindow(session)
+    window.accepted = Math.max(window.accepted, seq)
+    this.queue.push({ update: null, ack: { session, seq, at: performance.now(), window } })
     this.flush()
   }
 
   /**
-   * Refuses an update that extends a Yjs client id another session owns, or that adds
-   * content past `maxMemoryBytes` (deletions always pass). Claims the ids it extends.
+   * Refuses an update that writes new clocks of a Yjs client id another session owns (see
+   * ClientIdOwners), or that adds content past `maxMemoryBytes` (deletions always pass).
    */
   private checkOwnershipAndSize(session: ClientSession, update: Uint8Array): { code: ErrorCode; reason: string } | null {
     const { to } = Y.parseUpdateMeta(update)
-    const extended: number[] = []
-    for (const [client, clock] of to) if (clock > Y.getState(this.doc.store, client)) extended.push(client)
+    const extended: Array<[number, number]> = []
+    for (const [client, clock] of to) if (clock > Y.getState(this.doc.store, client)) extended.push([client, clock])
     const taken = this.clientIds.conflict(session, extended)
     if (taken !== null) {
       return {
         code: ErrorCode.clientIdTaken,
-        reason: `update writes as Yjs client ${taken}, which another connection owns on this relay`,
+        reason:
+          `update writes as Yjs client ${taken.client} at or past clock ${taken.clock}, ` +
+          'which another connection owns on this relay',
       }
     }
     if (extended.length > 0 && this.size.wouldExceed(update.byteLength)) {
@@ -247,20 +261,30 @@ export class MemoryRoom {
         reason: `memory "${this.name}" would exceed maxMemoryBytes (${this.size.maxBytes}); delete something first`,
       }
     }
-    this.clientIds.claim(session, extended)
     return null
   }
 
-  /** Refuses a client update: no ack will cover `seq` until the session's next handshake. */
+  /**
+   * Refuses a client update (`seq` is the one it carried, for the log). Until the session's
+   * next SYNC step 1 no ACK goes past the highest seq accepted before this refusal: a
+   * handshake diff covers every pending seq up to its own, so a refused one may have carried
+   * changes that no later update repeats.
+   */
   refuseUpdate(session: ClientSession, seq: number, code: ErrorCode, reason: string): void {
-    this.refusedFrom.set(session, Math.min(this.refusedFrom.get(session) ?? Infinity, seq))
-    session.refuse(this.name, code, reason)
+    const window = this.ackWindow(session)
+    window.cap = Math.min(window.cap, window.accepted)
+    session.refuse(this.name, code, `${reason} (update seq ${seq})`)
   }
 
-  private sendAck(session: ClientSession, seq: number): void {
-    const refused = this.refusedFrom.get(session)
-    const upto = refused === undefined ? seq : Math.min(seq, refused - 1)
-    if (upto >= 1) session.ack(this.name, upto)
+  private ackWindow(session: ClientSession): AckWindow {
+    let window = this.ackWindows.get(session)
+    if (!window) this.ackWindows.set(session, (window = { accepted: 0, cap: Infinity }))
+    return window
+  }
+
+  private sendAck(ack: NonNullable<Queued['ack']>): void {
+    const upto = Math.min(ack.seq, ack.window.cap)
+    if (upto >= 1) ack.session.ack(this.name, upto)
   }
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
@@ -314,7 +338,7 @@ export class MemoryRoom {
         this.queue.splice(0, batch.length)
         for (const item of batch) {
           if (!item.ack) continue
-          this.sendAck(item.ack.session, item.ack.seq)
+          this.sendAck(item.ack)
           this.options.events?.acked(performance.now() - item.ack.at)
         }
       }

@@ -22,18 +22,25 @@ describe('TokenBucket', () => {
 })
 
 describe('ClientIdOwners', () => {
-  it('first declaration wins; declarations beat claims; leaving releases everything', () => {
+  it('the first live declaration wins; others may add only clocks below the declared one', () => {
     const owners = new ClientIdOwners<string>()
-    owners.claim('forwarder', [1])
-    expect(owners.conflict('tab', [1])).toBe(1)
-    expect(owners.declare('tab', 1)).toBe(true)
-    expect(owners.conflict('tab', [1])).toBeNull()
-    expect(owners.conflict('forwarder', [1])).toBe(1)
-    expect(owners.declare('hostile', 1)).toBe(false)
+    // Nobody declared 1: anyone may extend it.
+    expect(owners.conflict('forwarder', [[1, 10]])).toBeNull()
+    expect(owners.declare('tab', 1, 5)).toBe(true)
+    expect(owners.conflict('tab', [[1, 100]])).toBeNull()
+    // The owner's past changes (clocks 0..4) may be forwarded; its next clocks may not.
+    expect(owners.conflict('forwarder', [[1, 5]])).toBeNull()
+    expect(owners.conflict('forwarder', [[2, 3], [1, 6]])).toEqual({ client: 1, clock: 5 })
+    expect(owners.declare('hostile', 1, 1_000)).toBe(false)
+    expect(owners.conflict('forwarder', [[1, 6]])).toEqual({ client: 1, clock: 5 })
+    // A connection owns one id: declaring another releases the first.
+    expect(owners.declare('tab', 2, 0)).toBe(true)
+    expect(owners.size).toBe(1)
+    expect(owners.conflict('hostile', [[1, 6]])).toBeNull()
     owners.release('tab')
     owners.release('forwarder')
     expect(owners.size).toBe(0)
-    expect(owners.conflict('hostile', [1])).toBeNull()
+    expect(owners.conflict('hostile', [[2, 1]])).toBeNull()
   })
 })
 

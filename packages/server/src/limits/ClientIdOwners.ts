@@ -4,72 +4,64 @@
  * A Yjs update names its author by client id, and a struct is identified by (client id,
  * clock). Structs that extend another client's clocks take that client's next ids: when
  * the real client then sends its own change at those clocks, Yjs keeps the first and
- * silently drops the second, and the copies diverge for good. So a connection may not
- * extend a client id another live connection owns.
+ * silently drops the second, and the copies diverge for good.
  *
- * A connection owns a client id when it declares it (its own document's id, after its SYNC
- * step 1) or, for ids nobody declared, when it is the first to extend it. A declaration
- * beats a claim by extension (a tab forwards other tabs' offline changes in its handshake);
- * among declarations the first live one wins. Everything a connection owns is released when
- * it leaves the memory.
+ * The rules (docs/PROTOCOL.md, "Client ids"):
+ * - A connection owns the one client id it declares with its SYNC step 1 (its document's
+ *   id), together with the clock its state vector gives for it: every clock below it is one
+ *   the owner has already used. The first live declaration wins; a later one from the same
+ *   connection replaces its previous id; leaving the memory releases it.
+ * - Another connection may add structs of an owned id only below that declared clock. Those
+ *   are the owner's own past changes, which honest clients forward (after a relay crash each
+ *   holds the others' unpersisted changes); they cannot collide with anything the owner
+ *   writes later, because the owner only ever writes above its clock.
+ * - Ids no live connection declares are free: honest clients only forward changes of them.
  */
-
-/** Most client ids one connection may claim by extension in one memory (a page needs a few). */
-const MAX_CLAIMS_PER_SESSION = 1_000
-
 export class ClientIdOwners<Session> {
-  private readonly declared = new Map<number, Session>()
-  private readonly claimed = new Map<number, Session>()
-  private readonly bySession = new Map<Session, Set<number>>()
+  private readonly owners = new Map<number, { session: Session; clock: number }>()
+  private readonly bySession = new Map<Session, number>()
 
-  /** Records that `session` writes as `clientId`; false when another live session declared it. */
-  declare(session: Session, clientId: number): boolean {
-    const owner = this.declared.get(clientId)
-    if (owner !== undefined && owner !== session) return false
-    this.declared.set(clientId, session)
-    this.ids(session).add(clientId)
+  /**
+   * Records that `session` writes as `clientId` and has used its clocks below `clock`;
+   * false when another live session declared it first.
+   */
+  declare(session: Session, clientId: number, clock: number): boolean {
+    const owner = this.owners.get(clientId)
+    if (owner !== undefined && owner.session !== session) return false
+    const previous = this.bySession.get(session)
+    if (previous !== undefined && previous !== clientId) this.owners.delete(previous)
+    this.owners.set(clientId, { session, clock: Math.max(clock, owner?.clock ?? 0) })
+    this.bySession.set(session, clientId)
     return true
   }
 
-  /** The first of `clients` that another session owns, or null. */
-  conflict(session: Session, clients: Iterable<number>): number | null {
-    for (const client of clients) {
-      const owner = this.declared.get(client) ?? this.claimed.get(client)
-      if (owner !== undefined && owner !== session) return client
+  /**
+   * The first extension another session's declaration forbids `session` to make, or null.
+   * Each extension is a client id and the clock the update takes it to (exclusive).
+   */
+  conflict(
+    session: Session,
+    extensions: Iterable<readonly [client: number, to: number]>,
+  ): { client: number; clock: number } | null {
+    for (const [client, to] of extensions) {
+      const owner = this.owners.get(client)
+      if (owner !== undefined && owner.session !== session && to > owner.clock) {
+        return { client, clock: owner.clock }
+      }
     }
     return null
   }
 
-  /** Claims the unowned ones of `clients` for `session` (it just extended them). */
-  claim(session: Session, clients: Iterable<number>): void {
-    const ids = this.ids(session)
-    for (const client of clients) {
-      if (this.declared.has(client) || this.claimed.has(client)) continue
-      if (ids.size >= MAX_CLAIMS_PER_SESSION) return
-      this.claimed.set(client, session)
-      ids.add(client)
-    }
-  }
-
-  /** Releases everything `session` owns. */
+  /** Releases the id `session` declared. */
   release(session: Session): void {
-    const ids = this.bySession.get(session)
-    if (!ids) return
+    const id = this.bySession.get(session)
+    if (id === undefined) return
     this.bySession.delete(session)
-    for (const id of ids) {
-      if (this.declared.get(id) === session) this.declared.delete(id)
-      if (this.claimed.get(id) === session) this.claimed.delete(id)
-    }
+    if (this.owners.get(id)?.session === session) this.owners.delete(id)
   }
 
   /** Number of owned client ids (for inspection and leak checks). */
   get size(): number {
-    return this.declared.size + this.claimed.size
-  }
-
-  private ids(session: Session): Set<number> {
-    let ids = this.bySession.get(session)
-    if (!ids) this.bySession.set(session, (ids = new Set()))
-    return ids
+    return this.owners.size
   }
 }
