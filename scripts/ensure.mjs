@@ -2,7 +2,7 @@
 // Debian packages. Plain Node, no dependencies, so it runs before `npm install` has.
 //
 //   import { ensureNpmDeps, ensureDebianPackages, onPath } from './ensure.mjs'
-//   node scripts/ensure.mjs            # npm deps + redis-server, chromium, python3-redis
+//   node scripts/ensure.mjs            # npm deps (root + test harnesses) + redis-server, chromium, python3-redis
 import { spawnSync } from 'node:child_process'
 import { accessSync, constants, existsSync, statSync } from 'node:fs'
 import { delimiter, dirname, join, resolve } from 'node:path'
@@ -10,6 +10,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 
 /** The repository root. */
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+/**
+ * Directories outside the npm workspace with their own package.json and lock file, installed
+ * after the root: test/react18 holds React 18 for the `react18` Vitest project.
+ */
+export const testHarnesses = [join(root, 'test', 'react18')]
+
+/** {@link ensureNpmDeps} for the root, then for each of {@link testHarnesses}. */
+export function ensureAllNpmDeps() {
+  ensureNpmDeps()
+  for (const cwd of testHarnesses) ensureNpmDeps({ cwd })
+}
 
 /**
  * Installs npm dependencies when `node_modules` is missing or older than `package-lock.json`
@@ -142,7 +154,7 @@ function npmCommand() {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  ensureNpmDeps()
+  ensureAllNpmDeps()
   ensureDebianPackages(Object.values(testPackages))
   console.log('remem: everything needed is installed')
 }

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ensureDebianPackages, ensureNpmDeps, root, testPackages } from './ensure.mjs'
+import { ensureAllNpmDeps, ensureDebianPackages, root, testPackages } from './ensure.mjs'
 
 const args = process.argv.slice(2)
 const unitOnly = args.includes('--unit-only')
@@ -26,7 +26,7 @@ const summaryFile = join(reports, 'summary.txt')
 mkdirSync(reports, { recursive: true })
 for (const file of [vitestReport, playwrightReport, summaryFile]) rmSync(file, { force: true })
 
-ensureNpmDeps()
+ensureAllNpmDeps()
 ensureDebianPackages(
   unitOnly
     ? [testPackages.redis, testPackages.pythonRedis]
