@@ -283,6 +283,16 @@ export class MemorySync implements Channel {
     return this.accessLevel
   }
 
+  /** @internal The unacknowledged changes, oldest first, for the devtools (read only). */
+  get pendingChanges(): ReadonlyArray<{ readonly seq: number; readonly update: Uint8Array }> {
+    return this.pending
+  }
+
+  /** @internal The memory's presence if the app opened it, else null (devtools). */
+  get attachedPresence(): PresenceChannel | null {
+    return this.presence
+  }
+
   private onRefused(code: number, text: string): void {
     if (code === ErrorCode.clientIdTaken) {
       // Another connection writes as a client id this update carries (usually another tab

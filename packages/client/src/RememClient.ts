@@ -10,7 +10,7 @@ import {
   type WebSocketConstructor,
 } from './connection/Connection.ts'
 import type { BackoffOptions } from './connection/backoff.ts'
-import type { NetworkMonitor } from './connection/network.ts'
+import { type NetworkMonitor, browserNetwork } from './connection/network.ts'
 import {
   AuthError,
   ClosedError,
@@ -18,6 +18,7 @@ import {
   type StorageError,
   ValidationError,
 } from './errors.ts'
+import { ClientInspector } from './inspect/ClientInspector.ts'
 import { Memory } from './Memory.ts'
 import { MemorySync } from './MemorySync.ts'
 import { FallbackStorage } from './offline/FallbackStorage.ts'
@@ -106,6 +107,11 @@ export class RememClient {
   readonly connection: Connection
   /** Random id of this client (this tab): it names the client's own queue in storage. */
   readonly clientId = randomId()
+  /**
+   * What devtools show: a timeline of connection events, each memory's pending queue, and
+   * an offline switch (`client.inspector.setOffline(true)`). See `@remem/devtools`.
+   */
+  readonly inspector = new ClientInspector()
   private readonly memories = new Map<string, Memory>()
   private readonly syncs = new Map<string, MemorySync>()
   private readonly storage: FallbackStorage
@@ -147,11 +153,12 @@ export class RememClient {
       options.tabs ?? (adapter.kind === 'indexeddb' && typeof BroadcastChannel !== 'undefined')
     this.connection = new Connection({
       url: options.url,
-      WebSocket: WebSocketImpl,
+      WebSocket: this.inspector.wrapWebSocket(WebSocketImpl),
+      network: this.inspector.wrapNetwork(options.network ?? browserNetwork()),
+      onBackoff: this.inspector.onBackoff,
       ...(options.backoff ? { backoff: options.backoff } : {}),
       ...(options.heartbeat !== undefined ? { heartbeat: options.heartbeat } : {}),
       ...(options.token !== undefined ? { token: options.token } : {}),
-      ...(options.network ? { network: options.network } : {}),
       onRelayClose: (code, reason) =>
         this.onError(
           code === CloseCode.unauthorized
@@ -169,6 +176,10 @@ export class RememClient {
       storage: this.storage.kind,
     })
     this.connection.subscribe(() => this.refreshStatus())
+    this.inspector.useStorage(
+      (name) => this.storage.open(this.url, name, this.clientId),
+      () => this.storage.kind,
+    )
     this.offPageHide = onPageHide(() => {
       for (const sync of this.syncs.values()) void sync.flush()
     })
@@ -202,6 +213,7 @@ export class RememClient {
         onStatus: () => this.refreshStatus(),
       })
       memory = new Memory(name, sync)
+      this.inspector.track(sync, sync.doc)
       this.memories.set(name, memory)
       this.syncs.set(name, sync)
     }

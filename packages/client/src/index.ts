@@ -8,6 +8,13 @@ export type { Peer, PresenceSnapshot } from './Presence.ts'
 export { SyncedDict } from './SyncedDict.ts'
 export { SyncedList } from './SyncedList.ts'
 export { live, isLive, unwrapLive } from './live.ts'
+export { ClientInspector } from './inspect/ClientInspector.ts'
+export type {
+  InspectorSnapshot,
+  PendingChangeInfo,
+  TimelineEvent,
+  TimelineKind,
+} from './inspect/ClientInspector.ts'
 export {
   AuthError,
   ClosedError,

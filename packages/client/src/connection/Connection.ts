@@ -70,6 +70,8 @@ export interface ConnectionOptions {
   onRelayClose?: (code: number, reason: string) => void
   /** Called when the token function fails; the connect is retried with backoff. */
   onError?: (error: Error) => void
+  /** Called with the delay of every reconnect scheduled (the devtools' timeline). */
+  onBackoff?: (delayMs: number) => void
 }
 
 const OPEN = 1
@@ -342,6 +344,7 @@ export class Connection {
     const delay = backoffDelay(this.attempt++, this.options.backoff)
     this.recentDelays.push(delay)
     if (this.recentDelays.length > 50) this.recentDelays.shift()
+    this.options.onBackoff?.(delay)
     this.timer = setTimeout(() => {
       this.timer = null
       this.connect()

@@ -1,0 +1,2 @@
+export { RememDevtools } from './RememDevtools.tsx'
+export type { RememDevtoolsProps } from './RememDevtools.tsx'

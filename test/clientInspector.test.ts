@@ -1,0 +1,104 @@
+/**
+ * `client.inspector` (what @remem/devtools shows) against a real relay: the timeline of a
+ * connect, the offline switch holding changes in the queue and releasing them, and a
+ * refusal by the relay naming its reason on the timeline and on the changes it holds back.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import type { RememClient } from '@remem/client'
+import { type RelayHandle, createToken } from '@remem/server'
+import { connect, eventually, startRelay } from './helpers.ts'
+
+const SECRET = 'inspector-secret-0123456789-abcdefghij'
+const cleanups: Array<() => unknown> = []
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function relay(options: Parameters<typeof startRelay>[0] = {}): Promise<RelayHandle> {
+  const started = await startRelay(options)
+  cleanups.push(() => started.close())
+  return started
+}
+
+function client(url: string, options: Parameters<typeof connect>[1] = {}): RememClient & { errors: Error[] } {
+  const made = connect(url, { storage: 'memory', ...options })
+  cleanups.push(() => made.close())
+  return made
+}
+
+const kinds = (c: RememClient): string[] => c.inspector.getSnapshot().timeline.map((event) => event.kind)
+
+describe('client.inspector', () => {
+  it('records a connect, the handshake, access and acks with times', async () => {
+    const { url } = await relay()
+    const c = client(url)
+    const todos = c.memory('todos')
+    todos.set('a', 1)
+    await todos.whenSynced()
+    expect(kinds(c)).toEqual(expect.arrayContaining(['connecting', 'open', 'handshake', 'access', 'ack']))
+    const access = c.inspector.getSnapshot().timeline.find((event) => event.kind === 'access')
+    expect(access).toMatchObject({ memory: 'todos', text: 'access: write' })
+    expect(access!.at).toBeGreaterThan(0)
+    expect(c.inspector.getSnapshot().memories).toEqual(['todos'])
+    expect(c.inspector.pending('todos')).toEqual([])
+  })
+
+  it('the offline switch queues changes and sends them when switched back', async () => {
+    const { url } = await relay()
+    const c = client(url)
+    const other = client(url)
+    const todos = c.memory('todos')
+    await todos.whenSynced()
+    await eventually(() => expect(todos.status.connection).toBe('online'))
+    const before = c.inspector.getSnapshot()
+    c.inspector.setOffline(true)
+    expect(c.inspector.getSnapshot()).not.toBe(before)
+    expect(c.inspector.offline).toBe(true)
+    await eventually(() => expect(todos.status.connection).toBe('offline'))
+    todos.set('a', 1)
+    todos.set('b', 'two')
+    expect(todos.status.pending).toBe(2)
+    const pending = c.inspector.pending('todos')
+    expect(pending.map((change) => change.seq)).toEqual([1, 2])
+    for (const change of pending) {
+      expect(change.bytes).toBeGreaterThan(0)
+      expect(change.since).toBeLessThanOrEqual(Date.now())
+      expect(change.refused).toBeNull()
+    }
+    // Still offline after a backoff round: the switch, not the network, decides.
+    await eventually(() => expect(kinds(c)).toContain('backoff'))
+    expect(todos.status.pending).toBe(2)
+    expect(other.memory('todos').get('a')).toBeUndefined()
+
+    c.inspector.setOffline(false)
+    await todos.whenSynced()
+    expect(todos.status.pending).toBe(0)
+    await eventually(() => expect(other.memory('todos').toJSON()).toEqual({ a: 1, b: 'two' }))
+    expect(kinds(c)).toEqual(expect.arrayContaining(['offline', 'dropped', 'online']))
+    expect(kinds(c).lastIndexOf('open')).toBeGreaterThan(kinds(c).indexOf('online'))
+  })
+
+  it('shows a refusal with its reason on the timeline and on the changes it holds back', async () => {
+    const { url } = await relay({ secret: SECRET })
+    const write = await createToken(SECRET, { memories: 'todos', access: 'write' })
+    const read = await createToken(SECRET, { memories: 'todos', access: 'read' })
+    let token = write
+    const c = client(url, { token: () => token })
+    const todos = c.memory('todos')
+    await eventually(() => expect(todos.access).toBe('write'))
+    c.inspector.setOffline(true)
+    todos.set('note', 'written offline')
+    // The token loses write access before the change reaches the relay.
+    token = read
+    c.inspector.setOffline(false)
+    await eventually(() => expect(kinds(c)).toContain('refused'))
+    const refused = c.inspector.getSnapshot().timeline.find((event) => event.kind === 'refused')!
+    expect(refused.memory).toBe('todos')
+    expect(refused.text).toMatch(/^forbidden: /)
+    const [change] = c.inspector.pending('todos')
+    expect(change?.refused).toBe(refused.text)
+    expect(todos.status.pending).toBe(1)
+    expect(c.errors.some((error) => error.name === 'AuthError')).toBe(true)
+  })
+})
