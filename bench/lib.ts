@@ -43,6 +43,8 @@ export interface Suite {
   /** The issue whose figures it produces. */
   issue: number
   title: string
+  /** How long the suite may take before it is reported as failed; run.ts has a default. */
+  timeoutMs?: number
   run(ctx: BenchContext): Promise<SuiteResult>
 }
 

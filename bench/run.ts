@@ -8,17 +8,20 @@
  */
 import os from 'node:os'
 import { type RedisServer, startRedis } from '../test/redisServer.ts'
+import { bundle } from './bundle.ts'
 import { compaction } from './compaction.ts'
 import { document } from './document.ts'
 import { external } from './external.ts'
 import { fanout } from './fanout.ts'
+import { model } from './model.ts'
 import { offline } from './offline.ts'
+import { peers } from './peers/index.ts'
 import { type BenchContext, type Suite, now, renderTable, within } from './lib.ts'
 import { throughput } from './throughput.ts'
 
-const SUITES: Suite[] = [throughput, fanout, external, compaction, document, offline]
+const SUITES: Suite[] = [throughput, fanout, external, compaction, document, offline, peers, model, bundle]
 
-/** A suite that takes longer than this is reported as failed (and its relays closed). */
+/** A suite that takes longer than this (or its own `timeoutMs`) is reported as failed (and its relays closed). */
 const SUITE_TIMEOUT_MS = 180_000
 
 const round2 = (value: number): number => Math.round(value * 100) / 100
@@ -81,7 +84,7 @@ async function main(): Promise<number> {
       const t0 = now()
       console.error(`bench: ${suite.name} (issue ${suite.issue}): ${suite.title}`)
       try {
-        const result = await within(suite.run(ctx), SUITE_TIMEOUT_MS, `suite ${suite.name}`)
+        const result = await within(suite.run(ctx), suite.timeoutMs ?? SUITE_TIMEOUT_MS, `suite ${suite.name}`)
         for (const table of result.tables) console.log(`\n${renderTable(table)}`)
         figures[suite.name] = { issue: suite.issue, seconds: Math.round((now() - t0) / 100) / 10, ...result.figures }
       } catch (error) {

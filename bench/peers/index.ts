@@ -1,0 +1,182 @@
+/**
+ * Issue 12: remem beside Hocuspocus 4.7 (+ extension-redis), @y/websocket-server 0.1.1
+ * (y-websocket 3.1.0 clients) and a bare `ws` relay, in one interleaved run: for each
+ * repetition, each workload, each system in turn (the order rotates per repetition).
+ * Every server and every group of clients runs in its own process.
+ *
+ * Options (after `npm run bench -- peers`):
+ *   --quick               fewer clients, shorter phases, one repetition (a smoke run)
+ *   --only=w1,w10         only these workloads (ids below)
+ *   --systems=remem,...   only these systems
+ *   --profile             remem only, 1 and 10 writers, relay under --cpu-prof: prints the
+ *                         functions with the most self time
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Redis } from 'ioredis'
+import { type Cell, type Suite, type Table, median, round } from '../lib.ts'
+import { topSelfTime } from './profile.ts'
+import type { ServerKind } from './protocol.ts'
+import { ALL_SYSTEMS, type Env, type Sample, type Workload, fanoutWorkload, idleWorkload, writersWorkload } from './workloads.ts'
+
+const flag = (name: string): string | undefined =>
+  process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3)
+
+function workloads(quick: boolean): Workload[] {
+  const ms = quick ? 1_500 : 3_000
+  const fanMs = quick ? 2_000 : 5_000
+  const n = (full: number, small: number): number => (quick ? small : full)
+  return [
+    writersWorkload('w1', '1 writer, updates/s acknowledged', 1, 1, ms),
+    writersWorkload('w10', '10 writers on one document, updates/s', 10, 1, ms),
+    writersWorkload('w100', `${n(100, 20)} writers, one document each, updates/s`, n(100, 20), n(100, 20), ms),
+    fanoutWorkload('fan100', `fan-out 1 → ${n(100, 20)} readers at 100/s, p50 / p99`, n(100, 20), { perSecond: 100, durationMs: fanMs, twoRelays: false }),
+    fanoutWorkload('fan1000', `fan-out 1 → ${n(1000, 200)} readers at 100/s, p50 / p99`, n(1000, 200), { perSecond: 100, durationMs: fanMs, twoRelays: false }),
+    fanoutWorkload('relays', `two relays, writer on A → ${n(100, 20)} readers on B, p50 / p99`, n(100, 20), { perSecond: 100, durationMs: fanMs, twoRelays: true }),
+    idleWorkload('idle', `idle connection, server RSS / heap per connection (${n(5000, 500)})`, n(5000, 500), 50, 2_500),
+  ]
+}
+
+const NAMES: Record<ServerKind, string> = { remem: 'remem', hocuspocus: 'Hocuspocus', ywebsocket: 'y-websocket', bare: 'bare ws' }
+
+const ms = (value: number): string => (value >= 1000 ? `${round(value / 1000, 2)} s` : `${round(value, value < 10 ? 1 : 0)} ms`)
+const kb = (bytes: number): string => `${round(bytes / 1024, 1)} KB`
+const times = (ratio: number): string => `${round(ratio, ratio < 10 ? 2 : 0)}×`
+
+function cell(workload: Workload, samples: Sample[] | undefined): Cell {
+  if (!samples || samples.length === 0) return null
+  const first = median(samples.map((s) => s.value))
+  const second = median(samples.map((s) => s.second ?? Number.NaN))
+  if (workload.kind === 'throughput') return round(first)
+  if (workload.kind === 'latency') return `${ms(first)} / ${ms(second)}`
+  return `${kb(first)} / ${kb(second)}`
+}
+
+function ratio(workload: Workload, remem: Sample[] | undefined, hocus: Sample[] | undefined): Cell {
+  if (!remem?.length || !hocus?.length) return null
+  const m = (samples: Sample[], pick: (s: Sample) => number | null): number => median(samples.map((s) => pick(s) ?? Number.NaN))
+  const first = m(remem, (s) => s.value) / m(hocus, (s) => s.value)
+  if (workload.kind === 'throughput') return times(first)
+  return `${times(first)} / ${times(m(remem, (s) => s.second) / m(hocus, (s) => s.second))}`
+}
+
+const pct = (share: number): string => (Number.isFinite(share) ? `${Math.round(share * 100)}%` : '?')
+
+export const peers: Suite = {
+  name: 'peers',
+  issue: 12,
+  title: 'remem beside Hocuspocus, y-websocket and a bare ws relay',
+  timeoutMs: 3 * 60 * 60_000,
+  async run(ctx) {
+    const quick = process.argv.includes('--quick')
+    const profiling = process.argv.includes('--profile')
+    const only = flag('only')?.split(',') ?? (profiling ? ['w1', 'w10'] : null)
+    const systems = (flag('systems')?.split(',') as ServerKind[] | undefined) ?? (profiling ? ['remem'] : ALL_SYSTEMS)
+    const runs = quick || profiling ? 1 : 3
+    const selected = workloads(quick).filter((w) => !only || only.includes(w.id))
+    const redisServer = await ctx.redis()
+    const redis = new Redis(redisServer.url)
+    ctx.defer(() => redis.disconnect())
+    const profileDir = profiling ? mkdtempSync(path.join(os.tmpdir(), 'remem-prof-')) : undefined
+    if (profileDir) ctx.defer(() => rmSync(profileDir, { recursive: true, force: true }))
+    let counter = 0
+    const env: Env = {
+      redisUrl: redisServer.url,
+      redisPid: redisServer.pid,
+      profileDir,
+      name: (prefix) => `${prefix}-${process.pid}-${++counter}`,
+    }
+
+    const samples = new Map<string, Sample[]>()
+    const key = (w: Workload, system: ServerKind): string => `${w.id}/${system}`
+    const loads: number[] = [os.loadavg()[0]!]
+    for (let run = 0; run < runs; run++) {
+      for (const workload of selected) {
+        const order = workload.systems.filter((s) => systems.includes(s))
+        for (let i = 0; i < order.length; i++) {
+          const system = order[(i + run) % order.length]!
+          const sample = await workload.measure(env, system)
+          loads.push(sample.load)
+          const figure = workload.kind === 'throughput' ? `${round(sample.value)}/s` : workload.kind === 'latency' ? `p50 ${ms(sample.value)} p99 ${ms(sample.second!)}` : `${kb(sample.value)} RSS/conn`
+          ctx.progress(`peers run ${run + 1}/${runs} ${workload.id} ${system}: ${figure}, load ${sample.load.toFixed(2)}`)
+          const list = samples.get(key(workload, system)) ?? []
+          list.push(sample)
+          samples.set(key(workload, system), list)
+          await redis.flushall()
+        }
+      }
+    }
+
+    const summary: Table = {
+      title: `peers — medians of ${runs} interleaved run${runs > 1 ? 's' : ''}${quick ? ' (--quick)' : ''}`,
+      columns: ['workload', 'remem', 'Hocuspocus', 'y-websocket', 'bare ws', 'remem ÷ Hocuspocus'],
+      rows: selected.map((w) => [
+        w.label,
+        ...ALL_SYSTEMS.map((s) => cell(w, samples.get(key(w, s)))),
+        ratio(w, samples.get(key(w, 'remem')), samples.get(key(w, 'hocuspocus'))),
+      ]),
+      notes: [
+        'acks differ: remem = appended to Redis (whenSynced); Hocuspocus = applied in the server\'s memory (SyncStatus); bare ws = forwarded by the relay; y-websocket has none: an update counts once a reader (a witness client in the writers\' process) has seen it',
+        'throughput ratios: higher is better; latency and memory ratios: lower is better',
+        `load average (1 min) over the run: ${round(Math.min(...loads), 2)}–${round(Math.max(...loads), 2)} on ${os.cpus().length} cores shared with other work`,
+      ],
+    }
+    const details: Table = {
+      title: 'peers — every system: median, range, CPU per process (share of one core, median), final-state checks',
+      columns: ['workload', 'system', 'median', 'range', 'cpu per process', 'lost', 'behind', 'errors', 'load'],
+      rows: [],
+      notes: [
+        'lost: acknowledged (or witnessed) writes a fresh client did not find on the server ("–": bare ws keeps no state); behind: clients that did not reach the final state within 30 s',
+      ],
+    }
+    const figures: Record<string, unknown> = { runs, quick, loadAverage: { min: round(Math.min(...loads), 2), max: round(Math.max(...loads), 2) } }
+    let firstError: string | null = null
+    for (const w of selected) {
+      for (const s of ALL_SYSTEMS) {
+        const list = samples.get(key(w, s))
+        if (!list) continue
+        const values = list.map((x) => x.value)
+        const fmt = (v: number): string => (w.kind === 'throughput' ? String(round(v)) : w.kind === 'latency' ? ms(v) : kb(v))
+        const labels = Object.keys(list[0]!.cpu)
+        const cpu = labels.map((label) => `${label} ${pct(median(list.map((x) => x.cpu[label] ?? Number.NaN)))}`).join(', ')
+        const lost = list.every((x) => x.lost === null) ? null : list.reduce((sum, x) => sum + (x.lost ?? 0), 0)
+        firstError ??= list.find((x) => x.firstError)?.firstError ?? null
+        details.rows.push([
+          w.id,
+          NAMES[s],
+          cell(w, list),
+          `${fmt(Math.min(...values))}–${fmt(Math.max(...values))}`,
+          cpu,
+          lost,
+          list.reduce((sum, x) => sum + x.behind, 0),
+          list.reduce((sum, x) => sum + x.errors, 0),
+          round(median(list.map((x) => x.load)), 2),
+        ])
+        figures[key(w, s)] = {
+          median: round(median(values), 2),
+          second: list[0]!.second === null ? null : round(median(list.map((x) => x.second!)), 2),
+          runs: values.map((v) => round(v, 2)),
+          cpu: Object.fromEntries(labels.map((label) => [label, round(median(list.map((x) => x.cpu[label] ?? Number.NaN)), 2)])),
+          lost,
+          behind: list.reduce((sum, x) => sum + x.behind, 0),
+          errors: list.reduce((sum, x) => sum + x.errors, 0),
+        }
+      }
+    }
+    if (firstError) details.notes!.push(`first client error: ${firstError}`)
+    const tables = [summary, details]
+    if (profileDir) {
+      const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(profileDir, f))
+      const { entries, totalMs, idleMs } = topSelfTime(files, 25)
+      tables.push({
+        title: `remem relay CPU profile (${files.length} relay process${files.length === 1 ? '' : 'es'}, ${selected.map((w) => w.id).join(' + ')}): top self time`,
+        columns: ['function (file:line)', 'self ms', 'share of busy'],
+        rows: entries.map((e) => [e.name, round(e.selfMs), `${round(e.share * 100, 1)}%`]),
+        notes: [`sampled ${round(totalMs)} ms, of which idle ${round(idleMs)} ms (includes start-up and connection set-up)`],
+      })
+      figures.profile = entries.slice(0, 15).map((e) => ({ name: e.name, selfMs: round(e.selfMs), share: round(e.share, 3) }))
+    }
+    return { tables, figures }
+  },
+}

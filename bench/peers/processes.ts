@@ -1,0 +1,140 @@
+/**
+ * The processes of the `peers` suite: servers and client groups forked with IPC, and the
+ * CPU time of any process read from /proc (Linux), so that each figure can say which
+ * process was saturated.
+ */
+import { type ChildProcess, fork } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { ClientCommand, ClientJob, ClientMessage, ServerKind, ServerMessage } from './protocol.ts'
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100
+
+/** CPU seconds (user + system) used so far by process `pid`; NaN if it cannot be read. */
+export function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may contain spaces), from field 3 on.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** A child process speaking the suite's IPC messages, with a mailbox of what it sent. */
+class Child<In extends { type: string }, Out extends { type: string }> {
+  readonly process: ChildProcess
+  private readonly mailbox: Out[] = []
+  private waiter: (() => void) | null = null
+  private exitError: Error | null = null
+  private readonly exited: Promise<void>
+
+  constructor(
+    readonly label: string,
+    entry: string,
+    args: string[],
+    execArgv: string[] = [],
+  ) {
+    this.process = fork(fileURLToPath(new URL(entry, import.meta.url)), args, {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // The parent's --conditions=@remem/source --import tsx, and any extra flags.
+      execArgv: [...process.execArgv, ...execArgv],
+    })
+    this.exited = new Promise((resolve) =>
+      this.process.once('exit', (code, signal) => {
+        this.exitError = new Error(`${label} exited (${signal ?? code})`)
+        this.waiter?.()
+        resolve()
+      }),
+    )
+    this.process.on('message', (message: Out) => {
+      this.mailbox.push(message)
+      this.waiter?.()
+    })
+  }
+
+  get pid(): number | undefined {
+    return this.process.pid
+  }
+
+  send(message: In): void {
+    this.process.send(message)
+  }
+
+  /** The next message of type `type` (earlier ones of other types are dropped); rejects on 'failed' or exit. */
+  async next<T extends Out['type']>(type: T, timeoutMs = 300_000): Promise<Extract<Out, { type: T }>> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const message = this.mailbox.shift()
+      if (message) {
+        if (message.type === type) return message as Extract<Out, { type: T }>
+        if (message.type === 'failed') throw new Error(`${this.label}: ${(message as unknown as { message: string }).message}`)
+        continue
+      }
+      if (this.exitError) throw this.exitError
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`${this.label}: no '${type}' within ${timeoutMs / 1000} s`)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left)
+        this.waiter = () => {
+          clearTimeout(timer)
+          this.waiter = null
+          resolve()
+        }
+      })
+    }
+  }
+
+  /** Asks it to exit; kills it (by its own handle) after 5 s. */
+  async stop(request: In): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return
+    if (this.process.connected) this.process.send(request)
+    const timer = setTimeout(() => this.process.kill('SIGKILL'), 5_000)
+    await this.exited
+    clearTimeout(timer)
+  }
+}
+
+/** A server process (serverProcess.ts). */
+export class ServerProcess extends Child<{ type: 'memory' } | { type: 'exit' }, ServerMessage> {
+  url = ''
+
+  /** Forks and waits until it listens. `profileDir`: run it under --cpu-prof, profiles there. */
+  static async start(kind: ServerKind, redisUrl: string, profileDir?: string): Promise<ServerProcess> {
+    const flags = ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]
+    const server = new ServerProcess(`${kind} server`, './serverProcess.ts', [kind, redisUrl], flags)
+    try {
+      const ready = await server.next('ready', 60_000)
+      server.url = `ws://127.0.0.1:${ready.port}`
+      return server
+    } catch (error) {
+      await server.stop({ type: 'exit' })
+      throw error
+    }
+  }
+
+  /** RSS and heap used, after a full GC. */
+  async memory(): Promise<{ rss: number; heapUsed: number }> {
+    this.send({ type: 'memory' })
+    return this.next('memory', 60_000)
+  }
+
+  close(): Promise<void> {
+    return this.stop({ type: 'exit' })
+  }
+}
+
+/** A client group process (clientProcess.ts) running one job. */
+export class ClientGroup extends Child<ClientJob | ClientCommand, ClientMessage> {
+  constructor(label: string, job: ClientJob) {
+    super(label, './clientProcess.ts', [])
+    this.send(job)
+  }
+
+  close(): Promise<void> {
+    return this.stop({ type: 'exit' })
+  }
+}
