@@ -1,0 +1,106 @@
+/**
+ * The external writer: plain Redis (ioredis) SET/DEL on projection keys
+ * `memory:<name>:ext_<n>`, as a Python service or redis-cli would. No client writes ext_
+ * keys, so the last write Redis acknowledged on a key must be what every copy shows.
+ *
+ * A command that fails or times out may still be applied later (a paused Redis reads it
+ * when it resumes), so after such an uncertain write the key is retired: nothing writes it
+ * again, and the check accepts either its last acknowledged value or the uncertain one.
+ */
+import { Redis } from 'ioredis'
+import type { Json } from '@remem/client/protocol'
+import { Journal, type ExternalEntry } from './journal.ts'
+import type { Prng } from './prng.ts'
+import { sleep } from './processes.ts'
+
+/** Figures of the external writer. */
+export interface ExternalFigures {
+  made: number
+  acked: number
+  uncertain: number
+}
+
+export class ExternalWriter {
+  private redis: Redis
+  private readonly journal: Journal<ExternalEntry>
+  private readonly slots: Array<{ mem: string; n: number }>
+  private nextKey = 0
+  private seq = 0
+  private stopping = false
+  private loop: Promise<void> = Promise.resolve()
+  readonly figures: ExternalFigures = { made: 0, acked: 0, uncertain: 0 }
+
+  constructor(
+    private readonly redisUrl: string,
+    private readonly prefix: string,
+    memories: string[],
+    private readonly prng: Prng,
+    journalPath: string,
+    slots = 4,
+  ) {
+    this.redis = this.connect()
+    this.journal = new Journal(journalPath)
+    this.slots = Array.from({ length: slots }, (_, i) => ({ mem: memories[i % memories.length]!, n: this.nextKey++ }))
+  }
+
+  /** Starts writing: one command every 80–300 ms, each waited for (2 s at most). */
+  start(): void {
+    this.loop = this.run()
+  }
+
+  /** Stops writing once the command in flight is answered or timed out. */
+  async stop(): Promise<void> {
+    this.stopping = true
+    await this.loop
+    this.journal.close()
+    this.redis.disconnect()
+  }
+
+  private connect(): Redis {
+    const redis = new Redis(this.redisUrl, {
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: () => 200,
+      lazyConnect: false,
+    })
+    redis.on('error', () => undefined)
+    return redis
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      await sleep(this.prng.int(80, 300))
+      if (this.stopping || this.redis.status !== 'ready') continue
+      const slot = this.prng.pick(this.slots)
+      const key = `${this.prefix}${slot.mem}:ext_${slot.n}`
+      const seq = ++this.seq
+      const roll = this.prng.next()
+      const value: Json | undefined = roll < 0.1 ? undefined : roll < 0.6 ? seq : `x-${seq}`
+      this.journal.write({ t: 'M', seq, key, ...(value === undefined ? {} : { value }), at: Date.now() })
+      this.figures.made++
+      const command =
+        value === undefined
+          ? this.redis.del(key)
+          : this.redis.set(key, JSON.stringify({ value, last_modified: Date.now() * 1_000_000 }))
+      const outcome = await Promise.race([
+        command.then(
+          () => 'ok',
+          (error: unknown) => (error instanceof Error ? error.message : String(error)),
+        ),
+        sleep(2000).then(() => 'timed out after 2 s'),
+      ])
+      if (outcome === 'ok') {
+        this.journal.write({ t: 'A', seq, at: Date.now() })
+        this.figures.acked++
+        continue
+      }
+      this.journal.write({ t: 'U', seq, why: outcome, at: Date.now() })
+      this.figures.uncertain++
+      slot.n = this.nextKey++
+      // A new connection, so that the old one cannot resend the uncertain command later.
+      this.redis.disconnect()
+      this.redis = this.connect()
+    }
+  }
+}

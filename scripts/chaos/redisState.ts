@@ -1,0 +1,63 @@
+/**
+ * What Redis itself holds, read without any relay: each memory's document decoded from its
+ * snapshot and log with yjs, and its projection keys.
+ */
+import type { Redis } from 'ioredis'
+import * as Y from 'yjs'
+import { type Json, type JsonObject, docToJSON } from '@remem/client/protocol'
+
+/** A memory's document as stored in Redis. */
+export interface StoredDoc {
+  json: JsonObject
+  /** Log entries read (after the snapshot). */
+  entries: number
+  /** Whether the snapshot and log leave structs or deletes that wait for missing updates. */
+  pending: boolean
+}
+
+/** Decodes `remem:{<prefix><name>}:snapshot` and `…:log` into a document. */
+export async function readStoredDoc(redis: Redis, prefix: string, name: string): Promise<StoredDoc> {
+  const base = `remem:{${prefix}${name}}`
+  const snapshot = await redis.getBuffer(`${base}:snapshot`)
+  const log = await redis.xrangeBuffer(`${base}:log`, '-', '+')
+  const doc = new Y.Doc({ gc: true })
+  if (snapshot) doc.transact(() => Y.applyUpdate(doc, snapshot.subarray(snapshot.indexOf('|') + 1)))
+  for (const [, fields] of log) {
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      if (fields[i]!.toString() === 'u') Y.applyUpdate(doc, fields[i + 1]!)
+    }
+  }
+  const pending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null
+  const json = docToJSON(doc)
+  doc.destroy()
+  return { json, entries: log.length, pending }
+}
+
+/** The projection keys `<prefix><name>:*`: top-level key → the `value` of its wrapped JSON. */
+export async function readProjection(redis: Redis, prefix: string, name: string): Promise<Record<string, Json>> {
+  const keys: string[] = []
+  let cursor = '0'
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}${name}:*`, 'COUNT', 500)
+    cursor = next
+    keys.push(...batch)
+  } while (cursor !== '0')
+  const projection: Record<string, Json> = {}
+  if (keys.length === 0) return projection
+  const texts = await redis.mget(...keys)
+  keys.forEach((key, index) => {
+    const text = texts[index]
+    if (text === null || text === undefined) return
+    const field = key.slice(`${prefix}${name}:`.length)
+    try {
+      const parsed = JSON.parse(text) as unknown
+      projection[field] =
+        parsed && typeof parsed === 'object' && !Array.isArray(parsed) && 'value' in parsed
+          ? (parsed as { value: Json }).value
+          : (parsed as Json)
+    } catch {
+      projection[field] = `<not JSON: ${text.slice(0, 80)}>`
+    }
+  })
+  return projection
+}
