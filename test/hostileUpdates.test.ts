@@ -135,9 +135,9 @@ describe('writing as another connection', () => {
     await expectUnharmed(before)
   })
 
-  it('an undeclared client id belongs to the first connection that wrote as it, until it leaves', async () => {
+  it('a declared client id belongs to its connection until it leaves', async () => {
     const first = await raw()
-    await first.subscribe(MEMORY)
+    await first.subscribe(MEMORY, 424_242)
     first.send(updateFrame(MEMORY, 1, entryUpdate(424_242, first.mirror, 'first', 1)))
     await first.until(() => (first.acks().includes(1) ? true : undefined), 'ACK 1')
     await eventually(() => expect(aliceMem.get('first')).toBe(1))

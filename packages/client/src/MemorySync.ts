@@ -27,6 +27,7 @@ import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import type { Channel, Connection, ConnectionState } from './connection/Connection.ts'
+import { type BackoffOptions, backoffDelay } from './connection/backoff.ts'
 import { AuthError, RefusedError } from './errors.ts'
 import type { MemoryStorage, QueueKey, StorageKind, StoredState } from './offline/Storage.ts'
 import { TabChannel } from './offline/TabChannel.ts'
@@ -59,6 +60,8 @@ export const REMOTE_ORIGIN = Symbol('remem.remote')
 export const TAB_ORIGIN = Symbol('remem.tab')
 /** Origin of what was loaded from storage (already stored, already queued where needed). */
 const LOAD_ORIGIN = Symbol('remem.load')
+/** Delays before a memory's handshake is retried (after `loadFailed` or `clientIdTaken`). */
+const HANDSHAKE_RETRY: BackoffOptions = { minMs: 250, maxMs: 10_000 }
 
 type Phase = 'closed' | 'handshake' | 'synced'
 
@@ -118,6 +121,10 @@ export class MemorySync implements Channel {
   /** What the relay lets this client do with the memory (its ACCESS frame); null until told. */
   private accessLevel: AccessLevel | null = null
   private rehandshakeTimer: ReturnType<typeof setTimeout> | null = null
+  /** Handshakes retried since the relay last acknowledged or synced: the backoff step. */
+  private retries = 0
+  /** The Yjs client id the last SYNC step 1 declared. */
+  private declaredId: number | null = null
   private readonly offConnection: () => void
   readonly loaded: Promise<void>
 
@@ -217,15 +224,18 @@ export class MemorySync implements Channel {
     // It depends on a change this tab never saw: ask the other tabs for everything missing.
     if (this.doc.store.pendingStructs || this.doc.store.pendingDs)
       this.tabs?.hello(Y.encodeStateVector(this.doc))
+    this.redeclareIfIdChanged()
   }
 
   onOpen(): void {
+    this.cancelRehandshake()
     this.phase = 'handshake'
     const encoder = encoding.createEncoder()
     syncProtocol.writeSyncStep1(encoder, this.doc)
     // The id this document writes as: the relay refuses other connections' updates that
-    // write as it (they would make copies diverge).
+    // write new clocks of it (they would make copies diverge).
     encoding.writeVarUint(encoder, this.doc.clientID)
+    this.declaredId = this.doc.clientID
     this.connection.send({
       type: MessageType.sync,
       name: this.name,
@@ -295,27 +305,41 @@ export class MemorySync implements Channel {
 
   private onRefused(code: number, text: string): void {
     if (code === ErrorCode.clientIdTaken) {
-      // Another connection writes as a client id this update carries (usually another tab
-      // whose changes this one forwarded). Once that tab's changes are in, a new handshake
-      // sends only what the relay still lacks.
-      if (!this.rehandshakeTimer && this.phase !== 'closed') {
-        this.rehandshakeTimer = setTimeout(
-          () => {
-            this.rehandshakeTimer = null
-            if (this.phase !== 'closed' && !this.disposed) this.onOpen()
-          },
-          250 + Math.random() * 750,
-        )
-        ;(this.rehandshakeTimer as { unref?: () => void }).unref?.()
-      }
+      // The update carries new clocks of a client id another connection writes as: a change
+      // another tab made and posted here before sending it itself. Once that tab's change
+      // is in, a new handshake sends only what the relay still lacks. Not an error.
+      this.rehandshakeLater()
       return
     }
+    // The relay could not load the memory (its store is down): ask again until it can.
+    if (code === ErrorCode.loadFailed) this.rehandshakeLater()
     const message = `relay refused a request for memory "${this.name}": ${text}`
     this.options.onError(
       code === ErrorCode.forbidden
         ? new AuthError(message)
         : new RefusedError(errorCodeName(code), message),
     )
+  }
+
+  /** Sends SYNC step 1 again after a jittered, growing delay, unless one is already due. */
+  private rehandshakeLater(): void {
+    if (this.rehandshakeTimer || this.phase === 'closed' || this.disposed) return
+    this.rehandshakeTimer = setTimeout(
+      () => {
+        this.rehandshakeTimer = null
+        if (this.phase !== 'closed' && !this.disposed) this.onOpen()
+      },
+      backoffDelay(this.retries++, HANDSHAKE_RETRY),
+    )
+    ;(this.rehandshakeTimer as { unref?: () => void }).unref?.()
+  }
+
+  /**
+   * Yjs gives a document a new client id when a remote update carries structs of its own id
+   * (someone else wrote as it). The relay protects only the declared id: declare the new one.
+   */
+  private redeclareIfIdChanged(): void {
+    if (this.phase !== 'closed' && !this.disposed && this.doc.clientID !== this.declaredId) this.onOpen()
   }
 
   private cancelRehandshake(): void {
@@ -347,6 +371,7 @@ export class MemorySync implements Channel {
         })
       } else {
         this.lastSyncedAt = Date.now()
+        this.retries = 0
       }
       this.phase = 'synced'
       this.refreshStatus()
@@ -354,12 +379,14 @@ export class MemorySync implements Channel {
     }
     const update = decoding.readVarUint8Array(decoder)
     Y.applyUpdate(this.doc, update, REMOTE_ORIGIN)
+    this.redeclareIfIdChanged()
   }
 
   private onAck(seq: number): void {
     const settled = this.pending.filter((change) => change.seq <= seq)
     // A repeated or stale acknowledgement settles nothing new.
     if (settled.length === 0) return
+    this.retries = 0
     this.pending = this.pending.filter((change) => change.seq > seq)
     for (const change of settled) if (change.key !== null) this.acknowledged.push(change.key)
     const oldest = this.pending[0]?.seq ?? Infinity
