@@ -71,7 +71,7 @@ export const ErrorCode = {
   unsupportedContent: 6,
   /** The frame type is not allowed in this direction, or its payload is malformed. */
   badMessage: 7,
-  /** The relay could not load the memory from its store; it will retry on the next sync. */
+  /** The relay could not load the memory from its store; the client sends SYNC step 1 again (with backoff). */
   loadFailed: 8,
   /** The client may not read this memory, or (with read access) not write it. */
   forbidden: 9,
@@ -79,7 +79,7 @@ export const ErrorCode = {
   tooManyMemories: 10,
   /** The update would make the memory larger than the relay's `maxMemoryBytes`. */
   memoryTooLarge: 11,
-  /** The update writes as a Yjs client id that another connection owns on this relay. */
+  /** The update writes clocks of a Yjs client id at or past those another connection declared. */
   clientIdTaken: 12,
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
