@@ -33,6 +33,8 @@ export interface RoomOptions extends UpdateLimits {
   stats: ProjectionStats
   /** Longest time a change waits before it is projected to plain keys. */
   coalesceMs: number
+  /** How long another relay waits before ingesting again an external change this one never persisted. */
+  ingestLeaseMs: number
   /** Largest AWARENESS payload accepted, in bytes. */
   maxAwarenessBytes: number
   /** Largest document (its encoded size) that client updates may grow it to. */
@@ -85,6 +87,9 @@ export class MemoryRoom {
   /** Each session's ack window for its current handshake (see AckWindow). */
   private readonly ackWindows = new WeakMap<ClientSession, AckWindow>()
   private idleResolvers: Array<() => void> = []
+  /** Queue items persisted so far (a running count), and who waits for a count (`persisted`). */
+  private persistedItems = 0
+  private persistWaiters: Array<{ upto: number; resolve: (persisted: boolean) => void }> = []
   /** Mirrors top-level keys to plain store keys and back; set once loaded. */
   bridge: ProjectionBridge | null = null
   readonly ready: Promise<void>
@@ -118,6 +123,9 @@ export class MemoryRoom {
       logger: this.options.logger,
       stats: this.options.stats,
       coalesceMs: this.options.coalesceMs,
+      owner: this.options.relayId,
+      leaseMs: this.options.ingestLeaseMs,
+      persisted: () => this.persisted(),
     })
     // External writes made while no relay held this memory are in it before anyone syncs.
     await this.bridge.reconcile()
@@ -336,6 +344,7 @@ export class MemoryRoom {
         }
         this.retryMs = RETRY_MIN_MS
         this.queue.splice(0, batch.length)
+        this.settlePersisted(batch.length)
         for (const item of batch) {
           if (!item.ack) continue
           this.sendAck(item.ack)
@@ -358,6 +367,27 @@ export class MemoryRoom {
   /** Whether updates are waiting to be persisted. */
   get pendingWrites(): number {
     return this.queue.length
+  }
+
+  /**
+   * Resolves true once every update queued so far is persisted, also while later ones keep
+   * coming; false when the room closes first.
+   */
+  persisted(): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false)
+    if (this.queue.length === 0) return Promise.resolve(true)
+    const upto = this.persistedItems + this.queue.length
+    return new Promise((resolve) => this.persistWaiters.push({ upto, resolve }))
+  }
+
+  private settlePersisted(count: number): void {
+    this.persistedItems += count
+    const waiting = this.persistWaiters
+    this.persistWaiters = []
+    for (const waiter of waiting) {
+      if (waiter.upto <= this.persistedItems) waiter.resolve(true)
+      else this.persistWaiters.push(waiter)
+    }
   }
 
   /** Resolves once every queued update is persisted (or the room closed). */
@@ -384,13 +414,19 @@ export class MemoryRoom {
     }
   }
 
-  /** Unsubscribes and frees the document. Call after `whenPersisted` for a clean unload. */
+  /**
+   * Unsubscribes and frees the document. Call after `whenPersisted` for a clean unload: what
+   * is still queued is dropped (unacknowledged), and external changes ingested but not
+   * persisted stay unconfirmed, for the next relay to ingest again (see ProjectionBridge).
+   */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
     if (this.retryTimer) clearTimeout(this.retryTimer)
     this.wakeRetry?.()
     for (const resolve of this.idleResolvers.splice(0)) resolve()
+    for (const waiter of this.persistWaiters.splice(0)) waiter.resolve(false)
+    // Projects without ingesting: an ingest now could no longer be persisted.
     await this.bridge?.close()
     this.doc.off('update', this.onDocUpdate)
     this.size.dispose()

@@ -6,7 +6,10 @@
  * so several relays holding the memory write each value once.
  * In: a change event for a projection key is read, claimed (only one relay applies a
  * given change, and the relays' own writes are never claimed), and merged into the document
- * against the last value this relay knew, so concurrent edits of other fields survive.
+ * against the last value this relay knew, so concurrent edits of other fields survive. The
+ * claim is confirmed only once the room persisted the merge to the log: until then the key
+ * still reads as un-ingested, so a relay stopping in between (shutdown, crash) loses nothing;
+ * its claim lapses after `leaseMs` and the change is ingested again.
  * Reconcile compares every projection key with its record when the memory loads and after
  * a Redis reconnect.
  */
@@ -42,6 +45,15 @@ export interface BridgeOptions {
   stats: ProjectionStats
   /** Longest time a change waits before it is projected. */
   coalesceMs: number
+  /** Who claims ingests: the relay's id. */
+  owner: string
+  /** How long another relay waits before taking over an ingest this relay never confirmed. */
+  leaseMs: number
+  /**
+   * Resolves true once every document change made so far is persisted to the log, false
+   * when the memory closed first (then an ingest stays unconfirmed, and its claim lapses).
+   */
+  persisted: () => Promise<boolean>
 }
 
 const RETRY_MS = 500
@@ -55,6 +67,10 @@ export class ProjectionBridge {
   private readonly queuedIngests = new Set<string>()
   private timer: ReturnType<typeof setTimeout> | null = null
   private chain: Promise<void> = Promise.resolve()
+  /** Ingests applied and waiting to be persisted, then confirmed. */
+  private readonly confirming = new Set<Promise<void>>()
+  /** Closing: the last flush projects, but nothing is ingested any more. */
+  private closing = false
   private closed = false
 
   constructor(
@@ -132,24 +148,32 @@ export class ProjectionBridge {
         throw error
       }
       this.options.stats.projected += result.written
-      const conflicts = new Set(result.conflicts)
+      const skipped = new Set([...result.conflicts, ...result.waiting])
       for (const write of writes) {
-        if (conflicts.has(write.key)) continue
+        if (skipped.has(write.key)) continue
         if (write.value === undefined) this.bases.delete(write.key)
         else this.bases.set(write.key, write.value)
       }
+      // Keys whose ingest is claimed but not persisted yet: project them once it is confirmed
+      // (or the claim lapsed).
+      for (const key of result.waiting) this.dirty.add(key)
+      if (result.waiting.length > 0) this.schedule(RETRY_MS)
+      // While closing, external changes are left to the next relay to hold the memory: an
+      // ingest now could not be persisted.
+      if (this.closing) return
       // Keys holding an external change nobody ingested: ingest it, then project again.
-      for (const key of conflicts) {
-        await this.ingestNow(key)
-        this.dirty.add(key)
+      for (const key of result.conflicts) {
+        const outcome = await this.ingestNow(key)
+        // Applied: the key is projected once the ingest is confirmed.
+        if (outcome !== 'claimed') this.dirty.add(key)
       }
-      if (conflicts.size > 0) this.schedule(this.options.coalesceMs)
+      if (result.conflicts.length > 0) this.schedule(this.options.coalesceMs)
     })
   }
 
   /** Handles a change event for `key` from the store. */
   onKeyEvent(key: string): void {
-    if (this.queuedIngests.has(key)) return
+    if (this.closing || this.queuedIngests.has(key)) return
     this.queuedIngests.add(key)
     void this.serial(async () => {
       this.queuedIngests.delete(key)
@@ -157,7 +181,8 @@ export class ProjectionBridge {
     })
   }
 
-  private async ingestNow(key: string, known?: KeyRead): Promise<void> {
+  /** Reads, claims and applies the change at `key`; confirms it once persisted. */
+  private async ingestNow(key: string, known?: KeyRead): Promise<'claimed' | 'skip' | 'busy'> {
     const read = known ?? (await this.options.projection.read(this.name, key))
     if (read.kind === 'unsupported') {
       this.options.logger.warn('projection key holds a type remem does not map; skipped', {
@@ -165,11 +190,45 @@ export class ProjectionBridge {
         key,
         type: read.type,
       })
-      return
+      return 'skip'
     }
-    if (!(await this.options.projection.claim(this.name, key, read))) return
+    const { owner, leaseMs } = this.options
+    const claim = await this.options.projection.claim(this.name, key, read, owner, leaseMs)
+    if (claim.kind === 'busy') {
+      // Another relay is ingesting it: projecting waits for its confirm or its lapsed claim.
+      this.dirty.add(key)
+      this.schedule(Math.min(RETRY_MS, claim.retryMs))
+      return 'busy'
+    }
+    if (claim.kind === 'skip') return 'skip'
     this.options.stats.ingests++
     this.apply(key, read)
+    this.confirmWhenPersisted(key, read)
+    return 'claimed'
+  }
+
+  /** Records the ingest of `read` once the document change is in the log, then projects `key`. */
+  private confirmWhenPersisted(key: string, read: KeyRead): void {
+    const done = this.options
+      .persisted()
+      .then(async (persisted) => {
+        if (!persisted) return
+        await this.options.projection.confirm(this.name, key, read, this.options.owner)
+        this.dirty.add(key)
+        this.schedule(0)
+      })
+      .catch((error: unknown) => {
+        // The claim stays until it lapses; projecting `key` finds it then and ingests again.
+        this.options.logger.warn('confirming an ingest failed; it will be ingested again', {
+          memory: this.name,
+          key,
+          error: String(error),
+        })
+        this.dirty.add(key)
+        this.schedule(RETRY_MS)
+      })
+      .finally(() => this.confirming.delete(done))
+    this.confirming.add(done)
   }
 
   private apply(key: string, read: KeyRead): void {
@@ -192,6 +251,7 @@ export class ProjectionBridge {
   /** Compares every projection key with its record and the document; fixes what differs. */
   reconcile(): Promise<void> {
     return this.serial(async () => {
+      if (this.closing) return
       const { keys, recorded } = await this.options.projection.readAll(this.name)
       const { entries } = scanDict(this.root)
       for (const key of new Set([...keys.keys(), ...recorded.keys(), ...entries.keys()])) {
@@ -213,13 +273,20 @@ export class ProjectionBridge {
     })
   }
 
-  /** Projects what is dirty, then stops. */
+  /**
+   * Projects what is dirty without ingesting anything more, waits for the confirms of
+   * ingests already persisted, then stops. Call once the room persisted what it could.
+   */
   async close(): Promise<void> {
+    this.closing = true
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
     await this.flush().catch(() => undefined)
     this.closed = true
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
     this.doc.off('afterTransaction', this.onTransaction)
+    await Promise.all(this.confirming)
   }
 }
 

@@ -39,6 +39,12 @@ export interface RelayOptions {
   reconcileIntervalMs?: number
   /** Longest time a change waits before it is written to its plain Redis key. @default 50 */
   projectionCoalesceMs?: number
+  /**
+   * How long a relay's claim on an external write to a plain key lasts before another relay
+   * may ingest it again, when the claimant stopped (crashed) before persisting it.
+   * @default 10000
+   */
+  ingestLeaseMs?: number
   /** A ready store; overrides `redis`. The caller closes it. */
   store?: Store
   /** Unload a memory this long after its last client left. @default 30000 */
@@ -157,6 +163,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
         compactAfter: options.compactAfter ?? 500,
         maxBatch: 256,
         coalesceMs: options.projectionCoalesceMs ?? 50,
+        ingestLeaseMs: options.ingestLeaseMs ?? 10_000,
         maxAwarenessBytes: options.maxAwarenessBytes ?? DEFAULT_MAX_AWARENESS_BYTES,
         maxMemoryBytes: limits.maxMemoryBytes,
       },

@@ -4,7 +4,7 @@
  * process (the demo's producer, tests) writes to it as another Redis client would.
  */
 import type { Json } from '@remem/client/protocol'
-import type { KeyEvent, KeyRead, Projection, ProjectionWrite, WriteResult } from './Projection.ts'
+import type { ClaimResult, KeyEvent, KeyRead, Projection, ProjectionWrite, WriteResult } from './Projection.ts'
 import { splitProjectionKey } from './Projection.ts'
 import {
   isWrappedText,
@@ -21,9 +21,19 @@ interface Entry {
   timer?: ReturnType<typeof setTimeout>
 }
 
+/** A claimed ingest not confirmed yet (in place of the key's record, as on Redis). */
+interface Lease {
+  owner: string
+  until: number
+  /** The record of what was read ('' for an absent key). */
+  read: string
+}
+
+const isLease = (record: string | Lease | undefined): record is Lease => typeof record === 'object'
+
 export class EmbeddedProjection implements Projection {
   private readonly entries = new Map<string, Entry>()
-  private readonly recorded = new Map<string, Map<string, string>>()
+  private readonly recorded = new Map<string, Map<string, string | Lease>>()
   private readonly listeners = new Set<(event: KeyEvent) => void>()
 
   constructor(readonly prefix: string) {}
@@ -96,7 +106,7 @@ export class EmbeddedProjection implements Projection {
     })
   }
 
-  private recordOf(name: string): Map<string, string> {
+  private recordOf(name: string): Map<string, string | Lease> {
     let record = this.recorded.get(name)
     if (!record) this.recorded.set(name, (record = new Map()))
     return record
@@ -105,19 +115,24 @@ export class EmbeddedProjection implements Projection {
   // --- Projection ---------------------------------------------------------------------
 
   /** Whether `fullKey` holds what `record` says (no external change waiting). */
-  private matches(fullKey: string, record: string | undefined): boolean {
+  private matches(fullKey: string, record: string | Lease | undefined): boolean {
+    if (isLease(record)) return false
     const entry = this.entries.get(fullKey)
     if (!entry) return record === undefined
     return record !== undefined && record.slice(record.indexOf(':') + 1) === sha1hex(entry.raw)
   }
 
   async write(name: string, writes: ProjectionWrite[]): Promise<WriteResult> {
-    const outcome: WriteResult = { written: 0, conflicts: [] }
+    const outcome: WriteResult = { written: 0, conflicts: [], waiting: [] }
     const records = this.recordOf(name)
     for (const { key, value, expiresAt } of writes) {
       const fullKey = `${this.prefix}${name}:${key}`
       const record = records.get(key)
-      if (!this.matches(fullKey, record)) {
+      if (isLease(record) && record.until > Date.now()) {
+        outcome.waiting.push(key)
+        continue
+      }
+      if (isLease(record) || !this.matches(fullKey, record)) {
         outcome.conflicts.push(key)
         continue
       }
@@ -130,7 +145,7 @@ export class EmbeddedProjection implements Projection {
         continue
       }
       const hash = valueHash(value, expiresAt)
-      if (this.entries.has(fullKey) && record?.startsWith(`${hash}:`)) continue
+      if (this.entries.has(fullKey) && typeof record === 'string' && record.startsWith(`${hash}:`)) continue
       const wrapped = wrapValue(value)
       this.store(fullKey, wrapped, expiresAt)
       records.set(key, `${hash}:${sha1hex(wrapped)}`)
@@ -159,26 +174,50 @@ export class EmbeddedProjection implements Projection {
       const split = splitProjectionKey(this.prefix, fullKey)
       if (split) keys.set(split.key, this.readKey(fullKey))
     }
-    return { keys, recorded: new Map(this.recordOf(name)) }
+    const recorded = new Map<string, string>()
+    for (const [key, record] of this.recordOf(name)) {
+      recorded.set(key, isLease(record) ? `lease|${record.owner}|${record.until}|${record.read}` : record)
+    }
+    return { keys, recorded }
   }
 
-  async claim(name: string, key: string, read: KeyRead): Promise<boolean> {
+  async claim(name: string, key: string, read: KeyRead, owner: string, leaseMs: number): Promise<ClaimResult> {
+    if (read.kind === 'unsupported') return { kind: 'skip' }
     const records = this.recordOf(name)
-    const fullKey = `${this.prefix}${name}:${key}`
-    const entry = this.entries.get(fullKey)
-    if (read.kind === 'unsupported') return false
-    if (read.kind === 'absent') return !entry && records.delete(key)
-    const record = recordFor(read.value, read.expiresAt, read.raw)
-    if (records.get(key) === record || !entry || read.raw === null) return false
-    // Changed again since it was read: that change brings its own event.
-    if (entry.raw !== read.raw) return false
-    if (isWrappedText(read.raw)) {
-      records.set(key, record)
-    } else {
+    const record = records.get(key)
+    const now = Date.now()
+    if (isLease(record) && record.owner !== owner && record.until > now) {
+      return { kind: 'busy', retryMs: record.until - now }
+    }
+    const entry = this.entries.get(`${this.prefix}${name}:${key}`)
+    const take = (readRecord: string): ClaimResult => {
+      records.set(key, { owner, until: now + leaseMs, read: readRecord })
+      return { kind: 'claimed' }
+    }
+    if (read.kind === 'absent') return record === undefined || entry ? { kind: 'skip' } : take('')
+    const readRecord = recordFor(read.value, read.expiresAt, read.raw)
+    // Already recorded, or changed again since it was read (that change brings its own event).
+    if (record === readRecord || !entry || read.raw === null || entry.raw !== read.raw) return { kind: 'skip' }
+    return take(readRecord)
+  }
+
+  async confirm(name: string, key: string, read: KeyRead, owner: string): Promise<void> {
+    if (read.kind === 'unsupported') return
+    const records = this.recordOf(name)
+    const record = records.get(key)
+    const readRecord = read.kind === 'absent' ? '' : recordFor(read.value, read.expiresAt, read.raw)
+    if (!isLease(record) || record.owner !== owner || record.read !== readRecord) return
+    if (read.kind === 'absent') {
+      records.delete(key)
+      return
+    }
+    const entry = this.entries.get(`${this.prefix}${name}:${key}`)
+    if (entry && read.raw !== null && entry.raw === read.raw && !isWrappedText(read.raw)) {
       entry.raw = wrapValue(read.value)
       records.set(key, recordFor(read.value, read.expiresAt, entry.raw))
+      return
     }
-    return true
+    records.set(key, readRecord)
   }
 
   async watch(listener: (event: KeyEvent) => void): Promise<() => Promise<void>> {

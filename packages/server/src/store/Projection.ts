@@ -5,9 +5,14 @@
  * it with its documents (`readAll`).
  *
  * The `proj` record of each key (see `recordFor`) says what the key held when a relay last
- * wrote or ingested it. A key matching its record is the relays' own doing and is never
- * ingested; a key that does not match is an external change, and `write` will not
- * overwrite it until it has been ingested.
+ * wrote it, or ingested it and persisted the ingest to the log. A key matching its record is
+ * the relays' own doing and is never ingested; a key that does not match is an external
+ * change, and `write` will not overwrite it until it has been ingested.
+ *
+ * Ingesting is two steps, so that a relay stopping in between loses nothing: `claim` leases
+ * the change to one relay (the record then names the claimant and until when, and matches
+ * no key), the claimant applies it and persists it to the log, and only then `confirm`
+ * records it. A claim never confirmed lapses after its lease and the change is ingested again.
  */
 import type { Json } from '@remem/client/protocol'
 
@@ -30,7 +35,18 @@ export interface WriteResult {
   written: number
   /** Keys not written because they hold an external change that was not ingested yet. */
   conflicts: string[]
+  /** Keys not written because a relay claimed their change and has not confirmed it yet. */
+  waiting: string[]
 }
+
+/** What `claim` decided. */
+export type ClaimResult =
+  /** The caller applies the change, persists it, then calls `confirm`. */
+  | { kind: 'claimed' }
+  /** Nothing to apply: already recorded, or changed again since it was read (that change brings its own event). */
+  | { kind: 'skip' }
+  /** Another relay claimed it and has not confirmed yet; its lease lapses within `retryMs`. */
+  | { kind: 'busy'; retryMs: number }
 
 /** A change another client made to a projection key (a keyspace notification). */
 export interface KeyEvent {
@@ -53,11 +69,16 @@ export interface Projection {
   /** Every projection key of a memory, and the records. */
   readAll(name: string): Promise<{ keys: Map<string, KeyRead>; recorded: Map<string, string> }>
   /**
-   * Claims the ingestion of what `read` found: records it unless it is already recorded
-   * (this or another relay's doing), and returns whether the caller should apply it. A bare
-   * (unwrapped) text is rewritten in the wrapped layout if it is still there.
+   * Claims the ingestion of what `read` found for `owner` (a relay id) for `leaseMs`, unless
+   * it is already recorded, the key changed since, or another relay's claim has not lapsed.
    */
-  claim(name: string, key: string, read: KeyRead): Promise<boolean>
+  claim(name: string, key: string, read: KeyRead, owner: string, leaseMs: number): Promise<ClaimResult>
+  /**
+   * Records what `read` found, once the claimant persisted its ingest to the log; does
+   * nothing when `owner`'s claim of that read was superseded. A bare (unwrapped) text is
+   * rewritten in the wrapped layout if it is still there.
+   */
+  confirm(name: string, key: string, read: KeyRead, owner: string): Promise<void>
   /**
    * Calls `listener` for changes to projection keys. With keyspace 'on' the store is set up
    * to notify (Redis: `notify-keyspace-events`); it throws, naming the command to run,

@@ -6,9 +6,18 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { Json } from '@remem/client/protocol'
-import type { KeyEvent, KeyRead, KeyspaceMode, Projection, ProjectionWrite, WriteResult } from './Projection.ts'
+import type {
+  ClaimResult,
+  KeyEvent,
+  KeyRead,
+  KeyspaceMode,
+  Projection,
+  ProjectionWrite,
+  WriteResult,
+} from './Projection.ts'
 import { splitProjectionKey } from './Projection.ts'
 import { isConnectionLoss } from './connectionLoss.ts'
+import { claimScript, confirmScript, projectScript } from './projectionScripts.ts'
 import { whenReady } from './redisReady.ts'
 import {
   escapeGlob,
@@ -23,76 +32,10 @@ import {
 /** Keyspace event classes the relay needs: generic, string, list, set, hash, zset, expired, evicted. */
 const NEEDED_FLAGS = 'g$lshzxe'
 
-const SPLIT_RECORD = `
-local function split(rec)
-  local i = string.find(rec, ':', 1, true)
-  return string.sub(rec, 1, i - 1), string.sub(rec, i + 1)
-end
-`
-
-// KEYS: value key, proj hash. ARGV: field, mode ('set' | 'del'), value hash, wrapped text,
-// pxat ('' for none). Returns 1 written, 0 nothing to do, -1 an un-ingested external change.
-const PROJECT = `${SPLIT_RECORD}
-local rec = redis.call('HGET', KEYS[2], ARGV[1])
-local kind = redis.call('TYPE', KEYS[1]).ok
-local recValue, recText = nil, nil
-if rec then recValue, recText = split(rec) end
-if kind == 'none' then
-  if rec then return -1 end
-elseif kind == 'string' then
-  if not rec or recText ~= redis.sha1hex(redis.call('GET', KEYS[1])) then return -1 end
-else
-  if not rec or recText ~= '' then return -1 end
-end
-if ARGV[2] == 'del' then
-  if kind == 'none' then return 0 end
-  redis.call('DEL', KEYS[1])
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  return 1
-end
-if kind ~= 'none' and recValue == ARGV[3] then return 0 end
-if kind ~= 'string' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
-if ARGV[5] ~= '' then
-  redis.call('SET', KEYS[1], ARGV[4], 'PXAT', ARGV[5])
-else
-  redis.call('SET', KEYS[1], ARGV[4])
-end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3] .. ':' .. redis.sha1hex(ARGV[4]))
-return 1
-`
-
-// KEYS: value key, proj hash. ARGV: field, record of what was read ('' = key absent),
-// text to rewrite ('' = none), wrapped text, record of the wrapped text.
-// Returns 1 when the caller should apply the change.
-const CLAIM = `${SPLIT_RECORD}
-local rec = redis.call('HGET', KEYS[2], ARGV[1])
-if ARGV[2] == '' then
-  if not rec or redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  return 1
-end
-if rec == ARGV[2] then return 0 end
-local kind = redis.call('TYPE', KEYS[1]).ok
-if kind == 'string' then
-  local _, readText = split(ARGV[2])
-  local current = redis.call('GET', KEYS[1])
-  -- Changed again since it was read: that change brings its own notification.
-  if redis.sha1hex(current) ~= readText then return 0 end
-  if ARGV[3] ~= '' then
-    redis.call('SET', KEYS[1], ARGV[4], 'KEEPTTL')
-    redis.call('HSET', KEYS[2], ARGV[1], ARGV[5])
-    return 1
-  end
-elseif kind == 'none' then
-  return 0
-end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return 1
-`
-
 interface ProjectionCommands {
   rememProject(valueKey: string, projKey: string, ...args: string[]): Promise<number>
-  rememClaim(valueKey: string, projKey: string, ...args: string[]): Promise<number>
+  rememClaim(valueKey: string, projKey: string, ...args: string[]): Promise<[number, number?]>
+  rememConfirm(valueKey: string, projKey: string, ...args: string[]): Promise<number>
 }
 
 export interface RedisProjectionOptions {
@@ -110,8 +53,9 @@ export class RedisProjection implements Projection {
   constructor(protected readonly options: RedisProjectionOptions) {
     this.prefix = options.prefix
     const redis = options.redis as Redis & Partial<ProjectionCommands>
-    if (!redis.rememProject) redis.defineCommand('rememProject', { numberOfKeys: 2, lua: PROJECT })
-    if (!redis.rememClaim) redis.defineCommand('rememClaim', { numberOfKeys: 2, lua: CLAIM })
+    if (!redis.rememProject) redis.defineCommand('rememProject', { numberOfKeys: 2, lua: projectScript })
+    if (!redis.rememClaim) redis.defineCommand('rememClaim', { numberOfKeys: 2, lua: claimScript })
+    if (!redis.rememConfirm) redis.defineCommand('rememConfirm', { numberOfKeys: 2, lua: confirmScript })
     this.redis = redis as Redis & ProjectionCommands
   }
 
@@ -130,7 +74,7 @@ export class RedisProjection implements Projection {
   }
 
   async write(name: string, writes: ProjectionWrite[]): Promise<WriteResult> {
-    const outcome: WriteResult = { written: 0, conflicts: [] }
+    const outcome: WriteResult = { written: 0, conflicts: [], waiting: [] }
     if (writes.length === 0) return outcome
     const pipeline = this.redis.pipeline() as unknown as ProjectionCommands & {
       exec(): Promise<Array<[Error | null, unknown]> | null>
@@ -146,6 +90,7 @@ export class RedisProjection implements Projection {
     results.forEach(([error, result], index) => {
       if (error) throw error
       if (result === -1) outcome.conflicts.push(writes[index]!.key)
+      else if (result === -2) outcome.waiting.push(writes[index]!.key)
       else outcome.written += Number(result)
     })
     return outcome
@@ -203,18 +148,34 @@ export class RedisProjection implements Projection {
     return { keys, recorded }
   }
 
-  async claim(name: string, key: string, read: KeyRead): Promise<boolean> {
-    if (read.kind === 'unsupported') return false
+  async claim(name: string, key: string, read: KeyRead, owner: string, leaseMs: number): Promise<ClaimResult> {
+    if (read.kind === 'unsupported') return { kind: 'skip' }
+    const record = read.kind === 'absent' ? '' : recordFor(read.value, read.expiresAt, read.raw)
+    const [code, ms] = await this.redis.rememClaim(
+      this.valueKey(name, key),
+      this.projKey(name, key),
+      this.recordField(name, key),
+      record,
+      owner,
+      String(Math.max(1, Math.round(leaseMs))),
+    )
+    if (code === 1) return { kind: 'claimed' }
+    if (code === 2) return { kind: 'busy', retryMs: Number(ms) }
+    return { kind: 'skip' }
+  }
+
+  async confirm(name: string, key: string, read: KeyRead, owner: string): Promise<void> {
+    if (read.kind === 'unsupported') return
     let args: string[]
     if (read.kind === 'absent') {
-      args = [this.recordField(name, key), '', '', '', '']
+      args = [this.recordField(name, key), '', owner, '', '', '']
     } else {
       const record = recordFor(read.value, read.expiresAt, read.raw)
       const rewrite = read.raw !== null && !isWrappedText(read.raw)
       const wrapped = rewrite ? wrapValue(read.value) : ''
-      args = [this.recordField(name, key), record, rewrite ? read.raw! : '', wrapped, rewrite ? recordFor(read.value, read.expiresAt, wrapped) : '']
+      args = [this.recordField(name, key), record, owner, rewrite ? read.raw! : '', wrapped, rewrite ? recordFor(read.value, read.expiresAt, wrapped) : '']
     }
-    return (await this.redis.rememClaim(this.valueKey(name, key), this.projKey(name, key), ...args)) === 1
+    await this.redis.rememConfirm(this.valueKey(name, key), this.projKey(name, key), ...args)
   }
 
   /**

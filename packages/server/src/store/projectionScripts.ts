@@ -1,0 +1,117 @@
+/**
+ * The Lua scripts behind `RedisProjection`. Each takes KEYS[1] = the projection key
+ * `P{name}:{key}` and KEYS[2] = the `proj` hash, and ARGV[1] = the key's field in that hash.
+ *
+ * A field of the `proj` hash holds either a record `<valueHash>:<sha1 of the text>` (the key
+ * holds what a relay wrote, or ingested and persisted), or, while an ingest is under way, a
+ * lease `lease|<relayId>|<until, ms of Redis' clock>|<record of what was read>`, which
+ * matches no key. Times come from Redis (`TIME`), so relays' clocks do not matter.
+ */
+
+const helpers = `
+local function split(rec)
+  local i = string.find(rec, ':', 1, true)
+  return string.sub(rec, 1, i - 1), string.sub(rec, i + 1)
+end
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- owner, until (ms), record read; or nil when rec is not a lease.
+local function lease(rec)
+  if not rec or string.sub(rec, 1, 6) ~= 'lease|' then return nil end
+  local a = string.find(rec, '|', 7, true)
+  local b = string.find(rec, '|', a + 1, true)
+  return string.sub(rec, 7, a - 1), tonumber(string.sub(rec, a + 1, b - 1)), string.sub(rec, b + 1)
+end
+`
+
+/**
+ * ARGV: field, mode ('set' | 'del'), value hash, wrapped text, pxat ('' for none).
+ * Returns 1 written, 0 nothing to do, -1 an un-ingested external change (or a lapsed
+ * claim), -2 a claimed change not confirmed yet.
+ */
+export const projectScript = `${helpers}
+local rec = redis.call('HGET', KEYS[2], ARGV[1])
+local owner, untilMs = lease(rec)
+if owner then
+  if untilMs > nowMs() then return -2 end
+  return -1
+end
+local kind = redis.call('TYPE', KEYS[1]).ok
+local recValue, recText = nil, nil
+if rec then recValue, recText = split(rec) end
+if kind == 'none' then
+  if rec then return -1 end
+elseif kind == 'string' then
+  if not rec or recText ~= redis.sha1hex(redis.call('GET', KEYS[1])) then return -1 end
+else
+  if not rec or recText ~= '' then return -1 end
+end
+if ARGV[2] == 'del' then
+  if kind == 'none' then return 0 end
+  redis.call('DEL', KEYS[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return 1
+end
+if kind ~= 'none' and recValue == ARGV[3] then return 0 end
+if kind ~= 'string' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
+if ARGV[5] ~= '' then
+  redis.call('SET', KEYS[1], ARGV[4], 'PXAT', ARGV[5])
+else
+  redis.call('SET', KEYS[1], ARGV[4])
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3] .. ':' .. redis.sha1hex(ARGV[4]))
+return 1
+`
+
+/**
+ * ARGV: field, record of what was read ('' = key absent), owner, lease ms.
+ * Returns {1} claimed, {0} nothing to apply, {2, ms} another relay's lease runs `ms` more.
+ */
+export const claimScript = `${helpers}
+local rec = redis.call('HGET', KEYS[2], ARGV[1])
+local now = nowMs()
+local owner, untilMs = lease(rec)
+if owner and owner ~= ARGV[3] and untilMs > now then return {2, untilMs - now} end
+local function take()
+  redis.call('HSET', KEYS[2], ARGV[1], 'lease|' .. ARGV[3] .. '|' .. (now + tonumber(ARGV[4])) .. '|' .. ARGV[2])
+  return {1}
+end
+if ARGV[2] == '' then
+  if not rec or redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
+  return take()
+end
+if rec == ARGV[2] then return {0} end
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind == 'string' then
+  local _, readText = split(ARGV[2])
+  -- Changed again since it was read: that change brings its own notification.
+  if redis.sha1hex(redis.call('GET', KEYS[1])) ~= readText then return {0} end
+elseif kind == 'none' then
+  return {0}
+end
+return take()
+`
+
+/**
+ * ARGV: field, record of what was read ('' = key absent), owner, bare text to rewrite
+ * ('' = none), its wrapped text, the record of the wrapped text. Returns 1 recorded, 0 when
+ * the owner's claim of that read is no longer there (superseded).
+ */
+export const confirmScript = `${helpers}
+local rec = redis.call('HGET', KEYS[2], ARGV[1])
+local owner, _, leased = lease(rec)
+if owner ~= ARGV[3] or leased ~= ARGV[2] then return 0 end
+if ARGV[2] == '' then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return 1
+end
+if ARGV[4] ~= '' and redis.call('TYPE', KEYS[1]).ok == 'string' and redis.call('GET', KEYS[1]) == ARGV[4] then
+  redis.call('SET', KEYS[1], ARGV[5], 'KEEPTTL')
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[6])
+  return 1
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1
+`
