@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import type { KeyspaceMode } from './Projection.ts'
 import { RedisProjection } from './RedisProjection.ts'
 import type { RedisOptions } from 'ioredis'
@@ -41,6 +41,15 @@ export interface RedisStoreOptions {
    * @default 'on'
    */
   keyspace?: KeyspaceMode
+  /**
+   * Replicas that must hold an append before it resolves (Redis `WAIT`), so that an
+   * acknowledged update survives the failover of its primary. Appends whose replicas do not
+   * confirm within `ackTimeoutMs` reject and are retried (the update is not acked before).
+   * @default 0
+   */
+  ackReplicas?: number
+  /** With `ackReplicas`, how long `WAIT` waits for the replicas. @default 2000 */
+  ackTimeoutMs?: number
 }
 
 /** Options of {@link RedisStore.connect}. */
@@ -107,38 +116,49 @@ export class RedisStore implements Store {
   readonly kind = 'redis' as const
   /** Prefix of the memories' keys. */
   readonly prefix: string
-  private location: string
-  private readonly redis: Redis & RememCommands
-  private ownsConnection: boolean
-  private subscriber: Redis | null = null
+  protected location: string
+  protected readonly redis: Redis & RememCommands
+  protected ownsConnection: boolean
+  protected subscriber: Redis | null = null
+  private readonly ackReplicas: number
+  private readonly ackTimeoutMs: number
   private readonly channels = new Map<string, Channel>()
   private readonly statusListeners = new Set<(status: StoreStatus) => void>()
   private readonly detach: Array<() => void> = []
   private commandUp = true
   private subscriberUp = true
   private reported: StoreStatus = 'up'
-  private lastError: Error | null = null
+  protected lastError: Error | null = null
   private closed = false
   readonly projection: RedisProjection
 
   constructor(options: RedisStoreOptions) {
     this.prefix = options.prefix ?? 'memory:'
     this.location = describeRedis(options.redis)
-    this.ownsConnection = !(options.redis instanceof Redis)
-    const redis = options.redis instanceof Redis ? options.redis : createConnection(options.redis)
-    redis.defineCommand('rememAppend', { numberOfKeys: 2, lua: appendScript })
+    const given = options.redis
+    this.ownsConnection = !isClient(given)
+    const redis = isClient(given) ? given : createConnection(given)
+    this.ackReplicas = options.ackReplicas ?? 0
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 2000
+    redis.defineCommand('rememAppend', { numberOfKeys: 2, lua: this.appendLua })
     redis.defineCommand('rememLoad', { numberOfKeys: 2, lua: loadScript })
     redis.defineCommand('rememReadSince', { numberOfKeys: 2, lua: readSinceScript })
     redis.defineCommand('rememCompact', { numberOfKeys: 2, lua: compactScript })
     this.redis = redis as Redis & RememCommands
-    this.projection = new RedisProjection({
-      redis,
-      prefix: this.prefix,
-      keyspace: options.keyspace ?? 'on',
-    })
+    this.projection = this.createProjection(redis, options.keyspace ?? 'on')
     this.watch(redis, (up) => {
       this.commandUp = up
     })
+  }
+
+  /** The append script (RedisClusterStore publishes on a shard channel instead). */
+  protected get appendLua(): string {
+    return appendScript
+  }
+
+  /** The projection on `redis` (RedisClusterStore keeps records in each key's slot). */
+  protected createProjection(redis: Redis, keyspace: KeyspaceMode): RedisProjection {
+    return new RedisProjection({ redis, prefix: this.prefix, keyspace })
   }
 
   /**
@@ -154,12 +174,26 @@ export class RedisStore implements Store {
     const store = new RedisStore({ ...options, redis })
     store.ownsConnection = !(given instanceof Redis)
     store.location = describeRedis(given)
+    return RedisStore.whenReachable(store, timeoutMs, async () => {
+      if (redis.status === 'wait') await redis.connect()
+      await redis.ping()
+    })
+  }
+
+  /**
+   * Resolves `store` once `connect` succeeded and its pub/sub connection is ready; closes it
+   * and rejects naming where Redis is and what to check when that takes over `timeoutMs`.
+   */
+  protected static async whenReachable<S extends RedisStore>(
+    store: S,
+    timeoutMs: number,
+    connect: () => Promise<void>,
+  ): Promise<S> {
     let timer: ReturnType<typeof setTimeout> | undefined
     try {
       await Promise.race([
         (async () => {
-          if (redis.status === 'wait') await redis.connect()
-          await redis.ping()
+          await connect()
           // The pub/sub connection too, before any memory subscribes (see redisReady.ts).
           await whenReady(store.subscriberConnection())
         })(),
@@ -221,13 +255,28 @@ export class RedisStore implements Store {
 
   async append(name: string, updates: Uint8Array[], relayId: string): Promise<AppendResult> {
     if (relayId.includes('|')) throw new Error(`relayId must not contain '|': ${relayId}`)
-    const [prevId, logLength, ...ids] = await this.redis.rememAppend(
-      this.logKey(name),
-      this.snapshotKey(name),
-      this.channelOf(name),
-      relayId,
-      ...updates.map(toBuffer),
-    )
+    const args = [this.channelOf(name), relayId, ...updates.map(toBuffer)] as const
+    if (this.ackReplicas === 0) {
+      const [prevId, logLength, ...ids] = await this.redis.rememAppend(this.logKey(name), this.snapshotKey(name), ...args)
+      return { ids, prevId, logLength }
+    }
+    // WAIT on the connection that appended (a cluster pipeline stays on the slot's node).
+    const pipeline = this.redis.pipeline() as unknown as RememCommands & {
+      wait(replicas: number, timeoutMs: number): unknown
+      exec(): Promise<Array<[Error | null, unknown]> | null>
+    }
+    void pipeline.rememAppend(this.logKey(name), this.snapshotKey(name), ...args)
+    pipeline.wait(this.ackReplicas, this.ackTimeoutMs)
+    const [[appendError, appended] = [null, null], [waitError, replicas] = [null, 0]] = (await pipeline.exec()) ?? []
+    if (appendError) throw appendError
+    if (waitError) throw waitError
+    if (Number(replicas) < this.ackReplicas) {
+      throw new Error(
+        `only ${String(replicas)} of ${this.ackReplicas} replicas confirmed the append within ` +
+          `${this.ackTimeoutMs} ms (ackReplicas); it is retried before being acknowledged`,
+      )
+    }
+    const [prevId, logLength, ...ids] = appended as [string, number, ...string[]]
     return { ids, prevId, logLength }
   }
 
@@ -264,7 +313,10 @@ export class RedisStore implements Store {
     if (!channel) {
       const subscriber = this.subscriberConnection()
       // Only once ready: a SUBSCRIBE during the handshake breaks it (see redisReady.ts).
-      channel = { subscriptions: new Set(), ready: whenReady(subscriber).then(() => subscriber.subscribe(key)) }
+      channel = {
+        subscriptions: new Set(),
+        ready: whenReady(subscriber).then(() => this.subscribeChannel(subscriber, key)),
+      }
       this.channels.set(key, channel)
     }
     const subscription: Subscription = { listener }
@@ -274,7 +326,9 @@ export class RedisStore implements Store {
       if (channel.subscriptions.size > 0 || this.channels.get(key) !== channel) return
       this.channels.delete(key)
       // Messages for a channel without listeners are dropped, so a failure here is harmless.
-      if (!this.closed) await this.subscriber?.unsubscribe(key).catch(() => undefined)
+      if (!this.closed && this.subscriber) {
+        await this.unsubscribeChannel(this.subscriber, key).catch(() => undefined)
+      }
     }
     try {
       await channel.ready
@@ -314,7 +368,24 @@ export class RedisStore implements Store {
     return `remem:{${this.prefix}${name}}`
   }
 
-  private subscriberConnection(): Redis {
+  /** SUBSCRIBE (RedisClusterStore: SSUBSCRIBE). */
+  protected subscribeChannel(subscriber: Redis, channel: string): Promise<unknown> {
+    return subscriber.subscribe(channel)
+  }
+
+  /** UNSUBSCRIBE (RedisClusterStore: SUNSUBSCRIBE). */
+  protected unsubscribeChannel(subscriber: Redis, channel: string): Promise<unknown> {
+    return subscriber.unsubscribe(channel)
+  }
+
+  /** Records whether the pub/sub connection delivers, and reports the store's status. */
+  protected setSubscriberUp(up: boolean): void {
+    this.subscriberUp = up
+    this.updateStatus()
+  }
+
+  /** The pub/sub connection, created on first use. */
+  protected subscriberConnection(): Redis {
     if (this.subscriber) return this.subscriber
     const subscriber = this.redis.duplicate()
     subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
@@ -327,7 +398,7 @@ export class RedisStore implements Store {
     return subscriber
   }
 
-  private deliver(key: string, message: Buffer): void {
+  protected deliver(key: string, message: Buffer): void {
     const channel = this.channels.get(key)
     if (!channel) return
     const update = parsePublished(message)
@@ -392,6 +463,10 @@ export class RedisStore implements Store {
       }
     }
   }
+}
+
+function isClient(redis: RedisTarget | Redis): redis is Redis {
+  return redis instanceof Redis || redis instanceof Cluster
 }
 
 function createConnection(redis: RedisTarget, extra: RedisOptions = {}): Redis {
