@@ -1,0 +1,265 @@
+/**
+ * Issue 11 (access cost) and issue 12 (client hot path): what one call costs on a memory of
+ * 10 to 10,000 keys or list items, against a plain `Y.Map` / `Y.Array` doing the same.
+ *
+ * The writer is a real `Memory` of an offline client (its changes queue in memory storage,
+ * as in use before a relay answers). The reader of the last table is the model alone — a
+ * `Y.Doc` with the views and the snapshot cache a `Memory` uses — given each update the way
+ * `MemorySync` applies a relay's frame, so the figure is the model's cost, not the socket's.
+ */
+import * as Y from 'yjs'
+import { type SyncedList, type WebSocketLike, createClient } from '@remem/client'
+import { getRoot } from '../packages/client/src/model/layout.ts'
+import { SnapshotCache } from '../packages/client/src/model/SnapshotCache.ts'
+import { createViewContext } from '../packages/client/src/model/ViewContext.ts'
+import { type Cell, type Suite, median, now, round } from './lib.ts'
+
+/** Sizes measured; `REMEM_BENCH_MODEL_SIZES=10,100` picks others (the scanning code needs minutes at 10,000). */
+const SIZES = (process.env.REMEM_BENCH_MODEL_SIZES ?? '10,100,1000,10000').split(',').map(Number)
+/** Samples per figure (the median is printed); each sample runs for at least SAMPLE_MS. */
+const SAMPLES = 5
+const SAMPLE_MS = 30
+
+/** A WebSocket that never connects: the client stays offline and keeps every change. */
+class NeverOpenSocket implements WebSocketLike {
+  binaryType = 'arraybuffer'
+  readyState = 0
+  onopen = null
+  onclose = null
+  onerror = null
+  onmessage = null
+  send(): void {}
+  close(): void {}
+}
+
+/** A fast seeded generator, so that every run touches the same keys and positions. */
+function prng(seed = 1): (below: number) => number {
+  let state = seed >>> 0
+  return (below) => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
+    return state % below
+  }
+}
+
+/** Microseconds per call of `op`: the median of SAMPLES samples of at least SAMPLE_MS each. */
+function perCall(op: (i: number) => void, batch = 1): number {
+  let i = 0
+  for (let w = 0; w < 3; w++) op(i++) // warm up
+  const samples: number[] = []
+  for (let s = 0; s < SAMPLES; s++) {
+    let calls = 0
+    const t0 = now()
+    let elapsed = 0
+    do {
+      for (let b = 0; b < batch; b++) op(i++)
+      calls += batch
+      elapsed = now() - t0
+    } while (elapsed < SAMPLE_MS)
+    samples.push((elapsed * 1000) / calls)
+  }
+  return median(samples)
+}
+
+/**
+ * Microseconds per call of `op` when each batch of `count` calls must be undone (untimed)
+ * before the next, so that a list keeps its size: inserts, deletes, pushes.
+ */
+function perCallUndone(count: number, op: (i: number) => void, undo: () => void): number {
+  const samples: number[] = []
+  for (let s = 0; s < SAMPLES + 1; s++) {
+    let calls = 0
+    let elapsed = 0
+    while (elapsed < SAMPLE_MS) {
+      const t0 = now()
+      for (let i = 0; i < count; i++) op(i)
+      elapsed += now() - t0
+      calls += count
+      undo()
+    }
+    if (s > 0) samples.push((elapsed * 1000) / calls) // the first sample warms up
+  }
+  return median(samples)
+}
+
+function offlineClient(): ReturnType<typeof createClient> {
+  return createClient({ url: 'ws://127.0.0.1:9/never', WebSocket: NeverOpenSocket, storage: 'memory', onError: () => {} })
+}
+
+async function dictRow(size: number): Promise<{ row: Cell[]; figures: Record<string, number> }> {
+  const keys = Array.from({ length: size }, (_, i) => `k${i}`)
+  const client = offlineClient()
+  try {
+    const memory = client.memory(`model-dict-${size}`)
+    memory.transact(() => keys.forEach((key, i) => memory.set(key, i)))
+    const doc = new Y.Doc()
+    const map = doc.getMap<number>('root')
+    doc.transact(() => keys.forEach((key, i) => map.set(key, i)))
+    let pick = prng()
+    const get = perCall(() => memory.get(keys[pick(size)]!), 64)
+    pick = prng()
+    const mapGet = perCall(() => map.get(keys[pick(size)]!), 64)
+    pick = prng()
+    const set = perCall((i) => memory.set(keys[pick(size)]!, size + i))
+    pick = prng()
+    const mapSet = perCall((i) => map.set(keys[pick(size)]!, size + i))
+    pick = prng()
+    const setSnapshot = perCall((i) => {
+      memory.set(keys[pick(size)]!, 2 * size + i)
+      memory.getSnapshot()
+    })
+    if (Object.keys(memory.getSnapshot()).length !== size) throw new Error('the memory lost keys')
+    const figures = { get, mapGet, set, mapSet, setSnapshot }
+    return { row: [size, round(get, 2), round(mapGet, 2), round(set, 1), round(mapSet, 1), round(setSnapshot, 1)], figures }
+  } finally {
+    await client.close()
+  }
+}
+
+async function listRow(size: number): Promise<{ row: Cell[]; figures: Record<string, number> }> {
+  const client = offlineClient()
+  try {
+    const memory = client.memory(`model-list-${size}`)
+    memory.set('list', Array.from({ length: size }, (_, i) => i))
+    const list = memory.get<SyncedList>('list')!
+    const doc = new Y.Doc()
+    const array = doc.getArray<number>('list')
+    array.insert(0, Array.from({ length: size }, (_, i) => i))
+    const batch = Math.min(100, size)
+    let pick = prng()
+    const get = perCall(() => list.get(pick(size)), 64)
+    pick = prng()
+    const arrayGet = perCall(() => array.get(pick(size)), 64)
+    pick = prng()
+    const set = perCall((i) => list.set(pick(size), -i))
+    pick = prng()
+    const insert = perCallUndone(
+      batch,
+      (i) => list.insert(pick(size + i), -1),
+      () => list.delete(size, list.length - size),
+    )
+    pick = prng()
+    const arrayInsert = perCallUndone(
+      batch,
+      (i) => array.insert(pick(size + i), [-1]),
+      () => array.delete(size, array.length - size),
+    )
+    pick = prng()
+    list.push(...Array.from({ length: batch }, () => 0))
+    const remove = perCallUndone(
+      batch,
+      (i) => list.delete(pick(size + batch - i)),
+      () => list.push(...Array.from({ length: size + batch - list.length }, () => 0)),
+    )
+    list.delete(size, list.length - size)
+    const push = perCallUndone(
+      batch,
+      (i) => list.push(i),
+      () => list.delete(size, list.length - size),
+    )
+    if (list.length !== size) throw new Error(`the list has ${list.length} items, not ${size}`)
+    const figures = { get, arrayGet, set, insert, arrayInsert, delete: remove, push }
+    return {
+      row: [size, round(get, 2), round(arrayGet, 2), round(set, 1), round(insert, 1), round(arrayInsert, 1), round(remove, 1), round(push, 1)],
+      figures,
+    }
+  } finally {
+    await client.close()
+  }
+}
+
+/** A reader's cost for one remote update of one key: apply, notify, next snapshot. */
+function remoteRow(size: number): { row: Cell[]; figures: Record<string, number> } {
+  const keys = Array.from({ length: size }, (_, i) => `k${i}`)
+  const writer = new Y.Doc()
+  const writerViews = createViewContext(writer)
+  const writerRoot = writerViews.dictView(getRoot(writer))
+  writerRoot.update(Object.fromEntries(keys.map((key, i) => [key, i])))
+  const reader = new Y.Doc()
+  Y.applyUpdate(reader, Y.encodeStateAsUpdate(writer))
+  const readerRoot = createViewContext(reader).dictView(getRoot(reader))
+  const snapshots = new SnapshotCache(reader)
+  let snapshot = snapshots.snapshot()
+  reader.on('update', () => {
+    snapshot = snapshots.snapshot()
+  })
+  // The updates are made beforehand: the figure is the reader's work only.
+  const pick = prng()
+  const updates: Uint8Array[] = []
+  const off = (update: Uint8Array): number => updates.push(update)
+  writer.on('update', off)
+  const count = size >= 10_000 ? 400 : 2_000
+  for (let i = 0; i < count; i++) writerRoot.set(keys[pick(size)]!, size + i)
+  writer.off('update', off)
+  let next = 0
+  const apply = perCall(() => Y.applyUpdate(reader, updates[next++ % count]!, 'remote'))
+  if (readerRoot.size !== size || Object.keys(snapshot).length !== size) throw new Error('the reader lost keys')
+  // The same on a Y.Map (no snapshot: Y.Map has none).
+  const mapWriter = new Y.Doc()
+  const map = mapWriter.getMap<number>('root')
+  mapWriter.transact(() => keys.forEach((key, i) => map.set(key, i)))
+  const mapReader = new Y.Doc()
+  Y.applyUpdate(mapReader, Y.encodeStateAsUpdate(mapWriter))
+  const mapUpdates: Uint8Array[] = []
+  mapWriter.on('update', (update: Uint8Array) => mapUpdates.push(update))
+  const mapPick = prng()
+  for (let i = 0; i < count; i++) map.set(keys[mapPick(size)]!, size + i)
+  next = 0
+  const mapApply = perCall(() => Y.applyUpdate(mapReader, mapUpdates[next++ % count]!, 'remote'))
+  return { row: [size, round(apply, 1), round(mapApply, 1)], figures: { applyAndSnapshot: apply, mapApply } }
+}
+
+export const model: Suite = {
+  name: 'model',
+  issue: 11,
+  title: 'cost per access of dicts and lists, and of a remote update on a reader',
+  async run(ctx) {
+    const figures: Record<string, unknown> = { dict: {}, list: {}, remote: {} }
+    const dictRows: Cell[][] = []
+    const listRows: Cell[][] = []
+    const remoteRows: Cell[][] = []
+    for (const size of SIZES) {
+      ctx.progress(`model: ${size} keys`)
+      const dict = await dictRow(size)
+      dictRows.push(dict.row)
+      ctx.progress(`model: dict ${size}: ${dict.row.join(' | ')}`)
+      ;(figures.dict as Record<string, unknown>)[size] = dict.figures
+      ctx.progress(`model: ${size} list items`)
+      const list = await listRow(size)
+      listRows.push(list.row)
+      ctx.progress(`model: list ${size}: ${list.row.join(' | ')}`)
+      ;(figures.list as Record<string, unknown>)[size] = list.figures
+      ctx.progress(`model: remote updates on ${size} keys`)
+      const remote = remoteRow(size)
+      remoteRows.push(remote.row)
+      ctx.progress(`model: remote ${size}: ${remote.row.join(' | ')}`)
+      ;(figures.remote as Record<string, unknown>)[size] = remote.figures
+    }
+    const how = `µs per call, median of ${SAMPLES} samples of ≥ ${SAMPLE_MS} ms; random keys / positions`
+    return {
+      tables: [
+        {
+          title: 'dict access (root of a memory, primitive values)',
+          columns: ['keys', 'remem get', 'Y.Map.get', 'remem set', 'Y.Map.set', 'remem set + getSnapshot'],
+          rows: dictRows,
+          notes: [how, 'remem set includes the offline client queueing the update, as in use'],
+        },
+        {
+          title: 'list access (a list of numbers in a memory)',
+          columns: ['items', 'get(i)', 'Y.Array.get', 'set(i)', 'insert(i)', 'Y.Array.insert', 'delete(i)', 'push'],
+          rows: listRows,
+          notes: [how, 'insert/delete/push: batches of min(100, items) calls, undone between batches'],
+        },
+        {
+          title: 'reader: apply a remote 1-key update + getSnapshot',
+          columns: ['keys', 'remem apply + getSnapshot', 'Y.Map apply'],
+          rows: remoteRows,
+          notes: [
+            `${how}; the model of a Memory (doc, views, snapshot cache), not the socket`,
+            'the snapshot is taken in the document\'s update listener, as a subscriber of a Memory would',
+          ],
+        },
+      ],
+      figures,
+    }
+  },
+}
