@@ -259,14 +259,19 @@ export class ClientSession {
     let stateVector: Uint8Array
     /** The client's own Yjs client id, which it may append to its SYNC step 1. */
     let declared: number | null = null
+    /** The clock its state vector gives for that id: the client has used the clocks below. */
+    let declaredClock = 0
     try {
       const decoder = decoding.createDecoder(payload)
       if (decoding.readVarUint(decoder) !== syncProtocol.messageYjsSyncStep1) {
         return this.refuse(name, ErrorCode.badMessage, 'clients send SYNC step 1 only; send changes as UPDATE frames')
       }
       stateVector = decoding.readVarUint8Array(decoder)
-      Y.decodeStateVector(stateVector)
-      if (decoding.hasContent(decoder)) declared = decoding.readVarUint(decoder)
+      const vector = Y.decodeStateVector(stateVector)
+      if (decoding.hasContent(decoder)) {
+        declared = decoding.readVarUint(decoder)
+        declaredClock = vector.get(declared) ?? 0
+      }
     } catch {
       return this.refuse(name, ErrorCode.badMessage, 'SYNC step 1 does not carry a valid state vector')
     }
@@ -295,10 +300,7 @@ export class ClientSession {
       try {
         this.send(encodeMessage({ type: MessageType.access, name, access }))
         room.join(this, stateVector)
-        // The clocks below its state vector's entry are ones the client has already used.
-        if (declared !== null && access === 'write') {
-          room.clientIds.declare(this, declared, Y.decodeStateVector(stateVector).get(declared) ?? 0)
-        }
+        if (declared !== null && access === 'write') room.clientIds.declare(this, declared, declaredClock)
       } catch (error) {
         this.host.logger.error('answering SYNC step 1 failed', { memory: name, error: String(error) })
         this.refuse(name, ErrorCode.badMessage, 'the relay could not answer this SYNC step 1')
