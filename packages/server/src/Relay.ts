@@ -14,7 +14,7 @@ import { ConnectionGate } from './limits/ConnectionGate.ts'
 import type { RelayLimits } from './limits/limits.ts'
 import type { Logger } from './logger.ts'
 import { MemoryRoom, type RoomOptions } from './MemoryRoom.ts'
-import { RelayMetrics } from './ops/metrics.ts'
+import { RelayMetrics, type RoomEvents } from './ops/metrics.ts'
 import { StoreHealth } from './ops/StoreHealth.ts'
 import type { ProjectionStats } from './ProjectionBridge.ts'
 import type { Store } from './store/Store.ts'
@@ -57,6 +57,8 @@ export class Relay implements SessionHost {
   readonly connections: ConnectionGate
   readonly policy: AccessPolicy
   readonly limits: RelayLimits
+  /** Room events per memory on top of the metrics (set by the inspector), or null. */
+  roomEvents: ((name: string) => RoomEvents) | null = null
 
   constructor(
     readonly server: Server,
@@ -161,7 +163,7 @@ export class Relay implements SessionHost {
       store: this.store,
       relayId: this.id,
       logger: this.logger,
-      events: this.metrics,
+      events: this.roomEvents?.(name) ?? this.metrics,
     })
     const ready = room.ready.then(
       () => {

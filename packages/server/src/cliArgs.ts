@@ -33,6 +33,8 @@ export interface CliRelayOptions {
   allowedOrigins?: string[]
   /** Absent: 'info'. */
   logLevel?: LogLevel
+  /** Serve the inspector at /inspect. Absent: off. */
+  inspect?: boolean
 }
 
 /** A mistake on the command line or in the environment; the message says what to change. */
@@ -60,6 +62,7 @@ const optionSpec = {
   secret: { type: 'string' },
   'allowed-origins': { type: 'string' },
   'log-level': { type: 'string' },
+  inspect: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const
@@ -84,6 +87,10 @@ Relay:
       --log-level <level>         fatal, error, warn, info, debug, trace or silent; logs are
                                   JSON lines (pino) on stderr
                                   env LOG_LEVEL, default info
+      --inspect                   serve the inspector at /inspect (memories, sizes,
+                                  connections, refusals, a live tail); with --secret it
+                                  needs a token of this relay
+                                  env REMEM_INSPECT=1, default off
   -h, --help                      print this help and exit
   -v, --version                   print the version and exit
 
@@ -192,6 +199,9 @@ export function parseCliArgs(
       )
     }
     options.secret = secret
+  }
+  if (values.inspect === true || ['1', 'true', 'on'].includes(fromEnv('REMEM_INSPECT') ?? '')) {
+    options.inspect = true
   }
   const origins = values['allowed-origins'] ?? fromEnv('REMEM_ALLOWED_ORIGINS')
   if (origins !== undefined) {

@@ -4,6 +4,8 @@ import { type RelayLimits, resolveLimits } from './limits/limits.ts'
 import { type Logger, consoleLogger } from './logger.ts'
 import type { RelayMetrics } from './ops/metrics.ts'
 import { httpRoutes } from './ops/httpRoutes.ts'
+import { RelayInspector } from './inspect/RelayInspector.ts'
+import { type RunningInspector, startInspector } from './inspect/startInspector.ts'
 import { Relay } from './Relay.ts'
 import { DEFAULT_MAX_AWARENESS_BYTES } from './RoomAwareness.ts'
 import { EmbeddedStore } from './store/EmbeddedStore.ts'
@@ -103,6 +105,12 @@ export interface RelayOptions {
   allowedOrigins?: readonly string[]
   /** Serve Prometheus metrics at `/metrics`. @default true */
   metrics?: boolean
+  /**
+   * Serve the inspector at `/inspect`: memories loaded here and in Redis, their sizes,
+   * connections, presence, rates, refusals and a live tail. Closed without a valid token
+   * when the relay has a secret or an authorize hook (docs/DEVTOOLS.md). @default false
+   */
+  inspect?: boolean
 }
 
 /** A running relay. */
@@ -127,7 +135,10 @@ export interface RelayHandle {
  * console.log(relay.url)
  */
 export async function createRelay(options: RelayOptions = {}): Promise<RelayHandle> {
-  const logger = options.logger ?? consoleLogger
+  const inspector = options.inspect ? new RelayInspector() : null
+  const logger = inspector
+    ? inspector.tapLogger(options.logger ?? consoleLogger)
+    : (options.logger ?? consoleLogger)
   // Checked before anything starts, so that a bad option fails fast and names itself.
   const limits: RelayLimits = resolveLimits(options)
   const policy = new AccessPolicy({ secret: options.secret, authorize: options.authorize }, logger)
@@ -139,7 +150,9 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
       ? await RedisStore.connect({ redis: options.redis, prefix, keyspace: options.keyspace ?? 'on' })
       : new EmbeddedStore({ prefix }))
   let routes: ReturnType<typeof httpRoutes> | null = null
+  let inspecting: RunningInspector | null = null
   const server = createServer((request, response) => {
+    if (inspecting?.handle(request, response)) return
     routes ??= httpRoutes({
       health: relay.health,
       metrics: relay.metrics,
@@ -173,6 +186,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
     },
     ownsStore,
   )
+  if (inspector) inspecting = startInspector(relay, inspector, { redis: options.redis, prefix, policy })
   if (policy.open) {
     logger.warn(
       'open relay: no secret and no authorize hook, so every client may read and write every memory; set REMEM_SECRET (or --secret) to require tokens',
@@ -189,6 +203,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
     })
   } catch (error) {
     await relay.close()
+    await inspecting?.close()
     // Redis lost after it answered at first: one line naming it, as when it never answered.
     throw store instanceof RedisStore ? store.explainLoss(error, 'starting') : error
   }
@@ -202,6 +217,9 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
     store,
     relay,
     metrics: relay.metrics,
-    close: () => relay.close(),
+    close: async () => {
+      await relay.close()
+      await inspecting?.close()
+    },
   }
 }
