@@ -75,11 +75,9 @@ async function clusterInfo(port: number): Promise<Record<string, string>> {
 
 /** Which port serves `slot` as primary, according to the node on `port`. */
 async function ownerOf(port: number, slot: number): Promise<number | null> {
-  const slots = (await onNode(port, (redis) => redis.cluster('SLOTS'))) as Array<
-    [number, number, [string, number, ...unknown[]], ...unknown[]]
-  >
+  const slots = await onNode(port, (redis) => redis.cluster('SLOTS'))
   const range = slots.find(([from, to]) => slot >= from && slot <= to)
-  return range ? range[2][1] : null
+  return range?.[2] ? range[2][1] : null
 }
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {

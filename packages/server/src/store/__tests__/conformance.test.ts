@@ -1,9 +1,11 @@
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
+import { startRedisCluster } from '../../../../../test/redisCluster.ts'
 import { startRedis } from '../../../../../test/redisServer.ts'
 import type { RedisServer } from '../../../../../test/redisServer.ts'
 import { EmbeddedStore } from '../EmbeddedStore.ts'
+import { RedisClusterStore } from '../RedisClusterStore.ts'
 import { RedisStore } from '../RedisStore.ts'
 import { describeRedisOptions, maskRedisUrl } from '../redisUrl.ts'
 import { compareIds } from '../Store.ts'
@@ -16,6 +18,24 @@ interface Backend {
   /** Number of log entries as the storage itself counts them (XLEN on Redis). */
   logLength(name: string): Promise<number>
   teardown(): Promise<void>
+}
+
+/** Stores that `open` makes on one Redis or cluster, with `raw` to count log entries. */
+function redisBackend(open: () => RedisStore, raw: Redis | Cluster, stop: () => Promise<void>): Backend {
+  const stores: RedisStore[] = []
+  return {
+    open: () => {
+      const store = open()
+      stores.push(store)
+      return store
+    },
+    logLength: (name) => raw.xlen(`remem:{memory:${name}}:log`),
+    teardown: async () => {
+      await Promise.all(stores.map((store) => store.close()))
+      raw.disconnect()
+      await stop()
+    },
+  }
 }
 
 const backends: Array<{ kind: string; setup: () => Promise<Backend> }> = [
@@ -35,21 +55,18 @@ const backends: Array<{ kind: string; setup: () => Promise<Backend> }> = [
     kind: 'redis',
     setup: async () => {
       const server = await startRedis()
-      const raw = new Redis(server.url)
-      const stores: RedisStore[] = []
-      return {
-        open: () => {
-          const store = new RedisStore({ redis: server.url })
-          stores.push(store)
-          return store
-        },
-        logLength: (name) => raw.xlen(`remem:{memory:${name}}:log`),
-        teardown: async () => {
-          await Promise.all(stores.map((store) => store.close()))
-          raw.disconnect()
-          await server.stop()
-        },
-      }
+      return redisBackend(() => new RedisStore({ redis: server.url }), new Redis(server.url), () => server.stop())
+    },
+  },
+  {
+    kind: 'redis-cluster',
+    setup: async () => {
+      const cluster = await startRedisCluster()
+      return redisBackend(
+        () => new RedisClusterStore({ cluster: cluster.seeds }),
+        new Cluster([{ host: '127.0.0.1', port: cluster.nodes[0]!.port }]),
+        () => cluster.stop(),
+      )
     },
   },
 ]
