@@ -17,6 +17,7 @@ import { type ExternalEntry, type WriterEntry, readJournal } from './journal.ts'
 import { type ChaosOptions, USAGE, parseChaosArgs } from './options.ts'
 import { createPrng } from './prng.ts'
 import { type Exit, RelayProcess, WriterProcess, killAllChildren, sleep } from './processes.ts'
+import { LeaseWatcher } from './leaseWatcher.ts'
 import { injectLoss } from './selfTest.ts'
 import { type Collected, Observer, collect, collectUntilAgreed } from './settle.ts'
 
@@ -111,6 +112,8 @@ async function run(): Promise<string[]> {
   say(`${writers.length} writers running`)
   const external = new ExternalWriter(redis.url, PREFIX, memories, createPrng(options.seed, 'external'), join(logDir, 'external.journal'))
   external.start()
+  const leases = new LeaseWatcher(redis.url, PREFIX, memories, join(logDir, 'leases.log'))
+  leases.start()
   const writerPrng = createPrng(options.seed, 'victims')
   faults = new FaultLoop(
     createPrng(options.seed, 'faults'),
@@ -131,6 +134,7 @@ async function run(): Promise<string[]> {
   say('faults stopped; settling')
 
   await external.stop()
+  await leases.stop()
   const stops = await Promise.all(
     writers.filter((writer) => writer.alive).map((writer) => writer.request('stop', (options.settleSeconds + 10) * 1000)),
   )
@@ -174,6 +178,7 @@ async function run(): Promise<string[]> {
   console.log(`faults: ${faultCounts}`)
   console.log(`relays: SIGTERM needing SIGKILL ${faults.termForced}, SIGTERM exit ≠ 0 ${faults.termNonZero}, failed starts ${failedStarts}`)
   console.log(`settle: ${(settleMs / 1000).toFixed(1)} s${settled.agreed ? '' : ' (did not agree in time)'}`)
+  console.log(`ingest leases seen on client-written keys (diagnostic, leases.log): ${leases.clientKeyLeases}`)
   console.log(
     'CHAOS_JSON ' +
       JSON.stringify({
@@ -186,6 +191,7 @@ async function run(): Promise<string[]> {
         termForced: faults.termForced,
         failedStarts,
         settleMs,
+        clientKeyLeases: leases.clientKeyLeases,
         problems: problems.length,
       }),
   )
@@ -214,7 +220,7 @@ const failed = problems.length > 0
 if (failed) {
   for (const problem of problems.slice(0, 20)) console.log(`  - ${problem}`)
   if (problems.length > 20) console.log(`  … ${problems.length - 20} more in ${join(logDir, 'problems.txt')}`)
-  console.log(`logs kept in ${logDir} (relay-*.log, w*.log, w*.journal, external.journal, faults.log, problems.txt)`)
+  console.log(`logs kept in ${logDir} (relay-*.log, w*.log, w*.journal, external.journal, faults.log, leases.log, problems.txt)`)
 } else if (options.keepLogs) {
   console.log(`logs kept in ${logDir}`)
 } else {
