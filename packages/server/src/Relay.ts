@@ -85,11 +85,16 @@ export class Relay implements SessionHost {
     this.wss = new WebSocketServer({
       server,
       maxPayload: settings.maxFrameBytes,
-      verifyClient: this.connections.verify,
+      verifyClient: (info, callback) => {
+        // Shutting down: refuse at the upgrade (HTTP 503), which is cheaper than accepting a
+        // socket only to close it, and which clients count as a failed connect (backoff grows).
+        if (this.closing) return callback(false, 503, 'relay shutting down')
+        this.connections.verify(info, callback)
+      },
     })
     this.wss.on('connection', (socket, request: IncomingMessage) => {
-      // While shutting down, turn newcomers away at once: a socket accepted now would keep
-      // wss.close() waiting, and could open a room after the rooms were closed.
+      // Upgraded just before shutdown began: turn it away at once, since a socket accepted now
+      // would keep wss.close() waiting, and could open a room after the rooms were closed.
       if (this.closing) return socket.close(CloseCode.goingAway, 'relay shutting down')
       const release = this.connections.opened(request)
       const session = new ClientSession(socket, this, request)

@@ -1,7 +1,9 @@
 /**
  * One WebSocket to a relay, shared by every memory of a client. It reconnects with
  * exponential backoff and full jitter, and tells each registered memory when the socket
- * opens and closes so that the memory can run its handshake again.
+ * opens and closes so that the memory can run its handshake again. The backoff starts over
+ * only once a socket proved healthy (a frame from the relay, or open for `HEALTHY_AFTER_MS`),
+ * so a relay that accepts sockets only to close them (shutting down) is not hammered.
  *
  * It notices a dead connection by itself: a PING frame after every quiet interval must be
  * answered (by PONG or any other frame) within a timeout, or the socket is dropped. In
@@ -78,6 +80,8 @@ const OPEN = 1
 /** A deadline timer this late means the event loop was blocked, not that the link is dead. */
 const LATE_MS = 500
 const GRACE_MS = 250
+/** A socket open this long without trouble is healthy even if the relay sent nothing yet. */
+const HEALTHY_AFTER_MS = 5_000
 
 export class Connection {
   private socket: WebSocketLike | null = null
@@ -92,6 +96,8 @@ export class Connection {
   private pingTimer: ReturnType<typeof setTimeout> | null = null
   /** Drops the socket when it fires: it did not open in time, or did not answer a PING. */
   private deadlineTimer: ReturnType<typeof setTimeout> | null = null
+  /** Marks the open socket healthy (resets the backoff) after HEALTHY_AFTER_MS. */
+  private healthyTimer: ReturnType<typeof setTimeout> | null = null
   private closed = false
   private readonly network: NetworkMonitor
   private readonly offNetwork: () => void
@@ -217,7 +223,8 @@ export class Connection {
     socket.onopen = () => {
       if (this.socket !== socket) return
       this.stopHeartbeat()
-      this.attempt = 0
+      // Not yet a reason to reset the backoff: a relay shutting down may close it at once.
+      this.healthyTimer = setTimeout(() => this.healthy(socket), HEALTHY_AFTER_MS)
       this.lastHeardAt = Date.now()
       this.setState('online')
       this.schedulePing(socket)
@@ -238,6 +245,7 @@ export class Connection {
       } catch {
         return
       }
+      this.healthy(socket)
       if (message.type === MessageType.authOk) {
         this.authFailures = 0
         return
@@ -277,8 +285,21 @@ export class Connection {
     if (reconnect) this.scheduleReconnect()
   }
 
+  /** The relay answered on `socket` (or kept it open): the next reconnect starts the backoff over. */
+  private healthy(socket: WebSocketLike): void {
+    if (this.socket !== socket) return
+    this.attempt = 0
+    this.clearHealthyTimer()
+  }
+
+  private clearHealthyTimer(): void {
+    if (this.healthyTimer) clearTimeout(this.healthyTimer)
+    this.healthyTimer = null
+  }
+
   private closedSocket(): void {
     this.socket = null
+    this.clearHealthyTimer()
     this.stopHeartbeat()
     for (const channel of this.channels.values()) channel.onClose()
   }
@@ -354,6 +375,7 @@ export class Connection {
   close(): void {
     this.closed = true
     this.clearTimer()
+    this.clearHealthyTimer()
     this.stopHeartbeat()
     this.offNetwork()
     this.socket?.close(1000, 'client closed')
