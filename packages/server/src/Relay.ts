@@ -221,7 +221,6 @@ export class Relay implements SessionHost {
     this.closing ??= (async () => {
       clearInterval(this.heartbeat)
       if (this.reconcileTimer) clearInterval(this.reconcileTimer)
-      await this.stopWatching?.().catch(() => undefined)
       for (const timer of this.unloadTimers.values()) clearTimeout(timer)
       this.unloadTimers.clear()
       this.offStatus()
@@ -239,6 +238,9 @@ export class Relay implements SessionHost {
       await Promise.all(rooms.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)))
       this.rooms.clear()
       this.opening.clear()
+      // Keyspace events were followed until now: external writes made while the rooms
+      // persisted were ingested (a closing room ingests nothing; the next relay does).
+      await this.stopWatching?.().catch(() => undefined)
       await new Promise<void>((resolve) => this.wss.close(() => resolve()))
       this.server.closeAllConnections?.()
       await new Promise<void>((resolve) => this.server.close(() => resolve()))
