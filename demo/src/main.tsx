@@ -6,9 +6,18 @@ import { App } from './App.tsx'
 import { relayUrl } from './relayUrl.ts'
 
 const url = relayUrl()
+// `?token=…` for a relay that checks tokens (REMEM_SECRET); read again before every connect,
+// so a page can swap it (the e2e tests do).
+const token = new URLSearchParams(location.search).has('token')
+  ? () => new URLSearchParams(location.search).get('token') ?? ''
+  : undefined
 // One client for the page, shared by every scenario: one socket, one status bar. Quick
 // reconnects, since the demo is about going offline and coming back.
-const client = createClient({ url, backoff: { minMs: 250, maxMs: 3000 } })
+const client = createClient({
+  url,
+  backoff: { minMs: 250, maxMs: 3000 },
+  ...(token ? { token } : {}),
+})
 
 // For poking around in the console (and for the e2e tests).
 Object.assign(window, { remem: { client } })
@@ -18,7 +27,7 @@ if (!container) throw new Error('index.html has no #root element')
 createRoot(container).render(
   <StrictMode>
     <RememProvider client={client}>
-      <App relayUrl={url} />
+      <App relayUrl={url} client={client} />
     </RememProvider>
   </StrictMode>,
 )

@@ -28,6 +28,8 @@ export interface StartDemoOptions {
   producer?: boolean
   /** How long to wait for the server to come up. @default 30000 */
   timeoutMs?: number
+  /** More relay flags, e.g. `['--secret', s, '--inspect']`. */
+  relayArgs?: string[]
 }
 
 /**
@@ -48,6 +50,7 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<Demo> {
   if (options.redis !== undefined) args.push('--redis', options.redis)
   if (options.prefix !== undefined) args.push('--prefix', options.prefix)
   args.push('--producer', options.producer === false ? 'off' : 'on')
+  if (options.relayArgs) args.push(...options.relayArgs)
   const server = launch(
     'demo',
     ['--conditions=@remem/source', '--import', 'tsx', 'demo/server.ts', ...args],

@@ -77,6 +77,8 @@ export function Panel({ client, initialMemory, onClose }: PanelProps): ReactElem
           <div className="col">{memory && <MemoryValue key={memory.name} memory={memory} />}</div>
           <div className="col">
             {memory && <MemoryStatusView key={memory.name} client={client} memory={memory} />}
+          </div>
+          <div className="col">
             <TimelineView events={inspection.timeline} memory={name ?? null} />
           </div>
         </div>

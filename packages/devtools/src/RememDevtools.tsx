@@ -18,6 +18,13 @@ export interface RememDevtoolsProps {
   client: RememClient
   /** Open the panel at once. @default false */
   initialIsOpen?: boolean
+  /**
+   * Controls the panel from outside (a button of your own): with it, the panel is open
+   * exactly while it is true, and `onOpenChange` hears the panel's own toggle and close.
+   */
+  open?: boolean
+  /** Called when the toggle button, the close button or Escape asks to open or close. */
+  onOpenChange?: (open: boolean) => void
   /** Height of the panel in px; the user resizes it by its top edge. @default 340 */
   initialHeight?: number
   /** The memory shown first. @default the first one opened */
@@ -39,9 +46,16 @@ export function RememDevtools({
   initialIsOpen = false,
   initialHeight = 340,
   initialMemory,
+  open: controlled,
+  onOpenChange,
 }: RememDevtoolsProps): ReactElement | null {
   const container = useShadowContainer()
-  const [open, setOpen] = useState(initialIsOpen)
+  const [own, setOwn] = useState(initialIsOpen)
+  const open = controlled ?? own
+  const setOpen = (next: boolean): void => {
+    if (controlled === undefined) setOwn(next)
+    onOpenChange?.(next)
+  }
   const [height, setHeight] = useState(initialHeight)
   const toggleRef = useRef<HTMLButtonElement>(null)
   const panelRef = useRef<HTMLDivElement>(null)

@@ -27,7 +27,7 @@ button, input { font: inherit; color: inherit; }
 .memories { flex: none; width: 150px; border-right: 1px solid #333; overflow: auto; padding: 4px 0; margin: 0; list-style: none; }
 .memories button { display: block; width: 100%; text-align: left; background: none; border: 0; padding: 4px 10px; cursor: pointer; }
 .memories button[aria-selected="true"] { background: #2a2d34; color: #ffb347; }
-.main { flex: 1; display: grid; grid-template-columns: minmax(0, 1.4fr) minmax(0, 1fr); gap: 0; min-width: 0; overflow: hidden; }
+.main { flex: 1; display: grid; grid-template-columns: minmax(0, 1.2fr) minmax(0, 1fr) minmax(0, 1fr); gap: 0; min-width: 0; overflow: hidden; }
 .col { overflow: auto; padding: 6px 10px; min-height: 0; }
 .col + .col { border-left: 1px solid #333; }
 h3 { font-size: 11px; text-transform: uppercase; letter-spacing: .05em; color: #8b949e; margin: 10px 0 4px; }
@@ -35,7 +35,8 @@ h3:first-child { margin-top: 0; }
 dl.status { display: grid; grid-template-columns: max-content 1fr; gap: 1px 10px; margin: 0; }
 dl.status dt { color: #8b949e; } dl.status dd { margin: 0; }
 table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 1px 6px 1px 0; vertical-align: top; }
+th, td { text-align: left; padding: 1px 6px 1px 0; vertical-align: top; white-space: nowrap; }
+td:last-child { white-space: normal; }
 th { color: #8b949e; font-weight: normal; }
 .refused { color: #f85149; }
 .muted { color: #8b949e; }
