@@ -1,15 +1,17 @@
 /**
- * A synced dict: a view over one dict node of a memory (see `model/layout.ts`). Reads decode
- * the node; writes validate first, then change the document in one transaction.
+ * A synced dict: a view over one dict node of a memory (see `model/layout.ts`). Reads go
+ * through the node's index (`model/DictIndex.ts`); writes validate first, then change the
+ * document in one transaction.
  */
 import type * as Y from 'yjs'
 import { ValidationError } from './errors.ts'
-import { type JsonObject, deleteIndices, dictToJSON, scanDict } from './model/layout.ts'
+import { dictIndex } from './model/indexes.ts'
+import { type JsonObject, type Slot, dictToJSON, scanDict } from './model/layout.ts'
 import { keyPath } from './model/path.ts'
 import { SYNCED } from './model/synced.ts'
 import { toJson } from './model/validate.ts'
 import type { SyncedValue, ViewContext } from './model/ViewContext.ts'
-import { dictDelete, dictSet } from './model/write.ts'
+import { deleteLosers, dictClear, dictDelete, dictSet } from './model/write.ts'
 
 /**
  * A string-keyed map of JSON values, synced with every other copy of its memory. Nested
@@ -42,7 +44,7 @@ export class SyncedDict {
    * const todos = mem.get<SyncedList>('todos')
    */
   get<T extends SyncedValue = SyncedValue>(key: string): T | undefined {
-    const entry = scanDict(this.#array).entries.get(key)
+    const entry = this.#entry(key)
     return entry && (this.#context.slotValue(entry) as T)
   }
 
@@ -87,17 +89,17 @@ export class SyncedDict {
   /** Removes every key. */
   clear(): void {
     this.#context.assertWritable()
-    this.#context.transact(() => this.#array.delete(0, this.#array.length))
+    this.#context.transact(() => dictClear(this.#array))
   }
 
   /** Whether `key` has a value. */
   has(key: string): boolean {
-    return scanDict(this.#array).entries.has(key)
+    return this.#entry(key) !== undefined
   }
 
   /** The keys, in storage order. */
   keys(): string[] {
-    return [...scanDict(this.#array).entries.keys()]
+    return this.#winners().map((entry) => entry.key)
   }
 
   /** The values, in the order of {@link keys}. */
@@ -107,15 +109,12 @@ export class SyncedDict {
 
   /** The `[key, value]` pairs, in the order of {@link keys}. */
   entries(): Array<[string, SyncedValue]> {
-    return [...scanDict(this.#array).entries].map(([key, entry]) => [
-      key,
-      this.#context.slotValue(entry),
-    ])
+    return this.#winners().map((entry) => [entry.key, this.#context.slotValue(entry)])
   }
 
   /** The number of keys. */
   get size(): number {
-    return scanDict(this.#array).entries.size
+    return dictIndex(this.#array)?.size ?? scanDict(this.#array).entries.size
   }
 
   /** A plain JSON copy of the content. */
@@ -134,9 +133,21 @@ export class SyncedDict {
   /** Runs a write in a transaction, and deletes the entries that lost a concurrent write. */
   #write<T>(fn: () => T): T {
     return this.#context.transact(() => {
-      deleteIndices(this.#array, scanDict(this.#array).shadowed)
+      deleteLosers(this.#array)
       return fn()
     })
+  }
+
+  /** The winning entry of `key`, from the index (or a scan when the node has none). */
+  #entry(key: string): Slot | undefined {
+    const index = dictIndex(this.#array)
+    return index ? index.get(key) : scanDict(this.#array).entries.get(key)
+  }
+
+  /** The winning entries in storage order. */
+  #winners(): Array<Slot & { key: string }> {
+    const index = dictIndex(this.#array)
+    return index ? [...index.winners()] : [...scanDict(this.#array).entries.values()]
   }
 }
 

@@ -3,24 +3,17 @@
  *
  * A list's array may hold elements that are not items (written by a buggy or hostile peer).
  * Readers skip them, so public indices count items only; writers translate them to indices
- * in the array.
+ * in the array. While there are none (the usual case), positions go straight to the array
+ * (see `model/listAccess.ts`).
  */
 import type * as Y from 'yjs'
-import {
-  type Json,
-  type Slot,
-  encodeListItem,
-  listToJSON,
-  scanList,
-  slotToJSON,
-} from './model/layout.ts'
+import { type Json, encodeListItem, listToJSON, slotToJSON } from './model/layout.ts'
+import { type ListItems, listItems, listSlots } from './model/listAccess.ts'
 import { indexPath } from './model/path.ts'
 import { SYNCED } from './model/synced.ts'
 import { toJson } from './model/validate.ts'
 import type { SyncedValue, ViewContext } from './model/ViewContext.ts'
 import { assignDict, assignList } from './model/write.ts'
-
-type Item = Slot & { index: number }
 
 /**
  * An ordered list of JSON values, synced with every other copy of its memory. Nested objects
@@ -47,7 +40,7 @@ export class SyncedList {
 
   /** The number of items. */
   get length(): number {
-    return scanList(this.#array).length
+    return listItems(this.#array).length
   }
 
   /**
@@ -55,8 +48,9 @@ export class SyncedList {
    * there is no such item. The type parameter is a cast for convenience.
    */
   get<T extends SyncedValue = SyncedValue>(index: number): T | undefined {
-    const item = Number.isInteger(index) && index >= 0 ? scanList(this.#array)[index] : undefined
-    return item && (this.#context.slotValue(item) as T)
+    if (!Number.isInteger(index) || index < 0) return undefined
+    const items = listItems(this.#array)
+    return index < items.length ? (this.#context.slotValue(items.at(index)) as T) : undefined
   }
 
   /**
@@ -90,7 +84,7 @@ export class SyncedList {
     const json = validateAll(values, index)
     if (json.length === 0) return
     this.#context.transact(() => {
-      this.#array.insert(rawPosition(this.#array, items, index), json.map(encodeListItem))
+      this.#array.insert(items.rawIndex(index), json.map(encodeListItem))
     })
   }
 
@@ -119,7 +113,7 @@ export class SyncedList {
     const items = this.#prepare()
     checkIndex('index', index, items.length - 1, items.length)
     const json = toJson(value, indexPath('', index))
-    const item = items[index]!
+    const item = items.at(index)
     this.#context.transact(() => {
       if (item.kind === 'dict' && isObject(json)) return assignDict(item.value, json)
       if (item.kind === 'list' && Array.isArray(json)) return assignList(item.value, json)
@@ -146,12 +140,11 @@ export class SyncedList {
     checkIndex('from', from, items.length - 1, items.length)
     checkIndex('to', to, items.length - 1, items.length)
     if (from === to) return
-    const item = items[from]!
+    const item = items.at(from)
     const json = slotToJSON(item)
     this.#context.transact(() => {
       this.#array.delete(item.index, 1)
-      const rest = scanList(this.#array)
-      this.#array.insert(rawPosition(this.#array, rest, to), [encodeListItem(json)])
+      this.#array.insert(listItems(this.#array).rawIndex(to), [encodeListItem(json)])
     })
   }
 
@@ -185,7 +178,7 @@ export class SyncedList {
     if (count === 0 && json.length === 0) return removed
     this.#context.transact(() => {
       if (json.length > 0) {
-        this.#array.insert(rawPosition(this.#array, items, from + count), json.map(encodeListItem))
+        this.#array.insert(items.rawIndex(from + count), json.map(encodeListItem))
       }
       removeItems(this.#array, items, from, count)
     })
@@ -200,7 +193,7 @@ export class SyncedList {
 
   /** The items as values: primitives and nested views. */
   toArray(): SyncedValue[] {
-    return scanList(this.#array).map((item) => this.#context.slotValue(item))
+    return listSlots(this.#array).map((item) => this.#context.slotValue(item))
   }
 
   /** A plain JSON copy of the content. */
@@ -239,9 +232,9 @@ export class SyncedList {
   }
 
   /** Checks that the list may be written, and reads its items. */
-  #prepare(): Item[] {
+  #prepare(): ListItems {
     this.#context.assertWritable()
-    return scanList(this.#array)
+    return listItems(this.#array)
   }
 }
 
@@ -253,16 +246,11 @@ function validateAll(values: unknown[], firstIndex: number): Json[] {
   return values.map((value, i) => toJson(value, indexPath('', firstIndex + i)))
 }
 
-/** The array index where an item inserted at public `index` goes. */
-function rawPosition(array: Y.Array<unknown>, items: Item[], index: number): number {
-  return items[index]?.index ?? array.length
-}
-
 /** Deletes items `from` to `from + count - 1` (and any non-items between them). */
-function removeItems(array: Y.Array<unknown>, items: Item[], from: number, count: number): void {
+function removeItems(array: Y.Array<unknown>, items: ListItems, from: number, count: number): void {
   if (count === 0) return
-  const first = items[from]!.index
-  const last = items[from + count - 1]!.index
+  const first = items.rawIndex(from)
+  const last = items.rawIndex(from + count - 1)
   array.delete(first, last - first + 1)
 }
 

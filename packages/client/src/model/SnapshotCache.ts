@@ -4,6 +4,9 @@
  * returns the same object until something changes, and after a change, unchanged subtrees
  * keep their identity (`prev.a === next.a` when only `b` changed), which is what React's
  * `useSyncExternalStore` and memoised selectors want.
+ *
+ * A node is rebuilt from its index (`DictIndex`, `listSlots`), which decodes nothing: after
+ * one change, the work is one shallow copy per node on the changed path.
  */
 import * as Y from 'yjs'
 import {
@@ -13,9 +16,11 @@ import {
   type Slot,
   getRoot,
   scanDict,
-  scanList,
   setOwn,
 } from './layout.ts'
+import { modelCounters } from './counters.ts'
+import { dictIndex } from './indexes.ts'
+import { listSlots } from './listAccess.ts'
 
 /**
  * Caches frozen plain values of a document's nodes, and drops those a transaction changed.
@@ -98,13 +103,16 @@ export class SnapshotCache {
     if (cached !== undefined && !pending?.dirty.has(array)) return cached
     const child = (slot: Slot): Json =>
       slot.kind === 'value' ? slot.value : this.#build(slot.kind, slot.value, pending)
+    modelCounters.snapshotNodes++
     let value: Json
     if (kind === 'dict') {
       const out: JsonObject = {}
-      for (const [key, entry] of scanDict(array).entries) setOwn(out, key, child(entry))
+      const index = dictIndex(array)
+      const winners = index ? index.winners() : scanDict(array).entries.values()
+      for (const entry of winners) setOwn(out, entry.key, child(entry))
       value = Object.freeze(out)
     } else {
-      value = Object.freeze(scanList(array).map(child)) as Json[]
+      value = Object.freeze(listSlots(array).map(child)) as Json[]
     }
     if (!pending || pending.cache) this.#values[kind].set(array, value)
     return value

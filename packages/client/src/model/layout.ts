@@ -21,6 +21,7 @@
  * (written by a buggy or hostile peer) are ignored by readers.
  */
 import * as Y from 'yjs'
+import { modelCounters } from './counters.ts'
 
 export type JsonPrimitive = null | boolean | number | string
 export type Json = JsonPrimitive | Json[] | { [key: string]: Json }
@@ -73,6 +74,7 @@ function decodeWrapper(map: Y.Map<unknown>): Slot | null {
 export function decodeDictEntry(
   raw: unknown,
 ): (Slot & { key: string; expiresAt?: number; writtenAt: number }) | null {
+  modelCounters.decoded++
   let key: unknown
   let slot: Slot | null = null
   let x: unknown
@@ -98,6 +100,7 @@ export function decodeDictEntry(
 
 /** Decodes one raw element of a list's array, or returns null when it is not an item. */
 export function decodeListItem(raw: unknown): Slot | null {
+  modelCounters.decoded++
   if (raw instanceof Y.Map) return decodeWrapper(raw)
   if (isPrimitive(raw)) return { kind: 'value', value: raw }
   return null
@@ -163,6 +166,7 @@ export function scanDict(array: Y.Array<unknown>): {
   const shadowed: number[] = []
   let index = 0
   for (const raw of array) {
+    modelCounters.visited++
     const entry = decodeDictEntry(raw)
     if (entry) {
       const previous = entries.get(entry.key)
@@ -186,6 +190,7 @@ export function scanList(array: Y.Array<unknown>): Array<Slot & { index: number 
   const items: Array<Slot & { index: number }> = []
   let index = 0
   for (const raw of array) {
+    modelCounters.visited++
     const slot = decodeListItem(raw)
     if (slot) items.push({ ...slot, index } as Slot & { index: number })
     index++

@@ -6,6 +6,9 @@
  * rewritten every second keeps the document bounded.
  */
 import type * as Y from 'yjs'
+import type { DictIndex, DictRecord, IndexedEntry } from './DictIndex.ts'
+import { appendAfter, deleteElement } from './elements.ts'
+import { dictIndex } from './indexes.ts'
 import {
   type DictEntry,
   type Json,
@@ -50,6 +53,19 @@ export function jsonEquals(a: Json, b: Json): boolean {
   return false
 }
 
+/** Runs `fn` in a transaction of the array's document, joining the open one if any. */
+function inTransaction<T>(array: Y.Array<unknown>, fn: (transaction: Y.Transaction) => T): T {
+  return array.doc!.transact(fn) as T
+}
+
+/** Deletes entries of a dict's array by id, and forgets them in its index. */
+function deleteRecords(transaction: Y.Transaction, index: DictIndex, records: DictRecord[]): void {
+  for (const { client, clock } of records) {
+    deleteElement(transaction, index.array, client, clock)
+    index.removeRange(client, clock, clock + 1)
+  }
+}
+
 /** One pass over a dict's array: the winning entry of `key` and the indices of all its entries. */
 function findKey(array: Y.Array<unknown>, key: string): { current: DictEntry | undefined; indices: number[] } {
   const indices: number[] = []
@@ -67,35 +83,78 @@ function findKey(array: Y.Array<unknown>, key: string): { current: DictEntry | u
   return { current, indices }
 }
 
+/** The winning entry of `key`: from the dict's index, or by a scan when it has none. */
+function currentEntry(array: Y.Array<unknown>, key: string): IndexedEntry | undefined {
+  const index = dictIndex(array)
+  return index ? index.get(key) : findKey(array, key).current
+}
+
 /**
  * Writes `key: value` into a dict's array. Same value: nothing happens. Dict over dict and
  * list over list: a diff. Otherwise every entry of `key` is removed and one is appended.
  * An expiry (`expiresAt`, ms since the epoch; top-level keys only) always writes a new entry.
  */
 export function dictSet(array: Y.Array<unknown>, key: string, value: Json, expiresAt?: number): void {
-  const { current, indices } = findKey(array, key)
+  const index = dictIndex(array)
+  const scanned = index ? null : findKey(array, key)
+  const current = index ? index.get(key) : scanned!.current
   if (current && current.expiresAt === undefined && expiresAt === undefined) {
     if (current.kind === 'dict' && isObject(value)) return assignDict(current.value, value)
     if (current.kind === 'list' && Array.isArray(value)) return assignList(current.value, value)
     if (current.kind === 'value' && current.value === value) return
   }
-  deleteIndices(array, indices)
   // Stay ahead of the entry being replaced even if this clock is behind the writer's.
   const writtenAt = Math.max(Date.now(), (current?.writtenAt ?? 0) + 1)
-  array.push([encodeDictEntry(key, value, { expiresAt, writtenAt })])
+  const raw = encodeDictEntry(key, value, { expiresAt, writtenAt })
+  if (!index) {
+    deleteIndices(array, scanned!.indices)
+    array.push([raw])
+    return
+  }
+  inTransaction(array, (transaction) => {
+    deleteRecords(transaction, index, index.records(key))
+    index.addItem(appendAfter(transaction, array, index.lastItem(), raw))
+  })
 }
 
 /** Removes every entry of `key` from a dict's array; returns whether one existed. */
 export function dictDelete(array: Y.Array<unknown>, key: string): boolean {
-  const doomed = findKey(array, key).indices
-  deleteIndices(array, doomed)
-  return doomed.length > 0
+  const index = dictIndex(array)
+  if (!index) {
+    const doomed = findKey(array, key).indices
+    deleteIndices(array, doomed)
+    return doomed.length > 0
+  }
+  const records = index.records(key)
+  if (records.length === 0) return false
+  inTransaction(array, (transaction) => deleteRecords(transaction, index, records))
+  return true
+}
+
+/** Deletes the entries of a dict's array that lost a concurrent write of their key. */
+export function deleteLosers(array: Y.Array<unknown>): void {
+  const index = dictIndex(array)
+  if (!index) return deleteIndices(array, scanDict(array).shadowed)
+  const losers = index.losers()
+  if (losers.length > 0) inTransaction(array, (transaction) => deleteRecords(transaction, index, losers))
+}
+
+/** Removes every entry (and anything else) from a dict's array. */
+export function dictClear(array: Y.Array<unknown>): void {
+  if (array.length === 0) return
+  const clear = (): void => {
+    array.delete(0, array.length)
+    dictIndex(array)?.reset()
+  }
+  if (array.doc) inTransaction(array, clear)
+  else clear()
 }
 
 /** Makes a dict's content equal `value`, touching only the fields that differ. */
 export function assignDict(array: Y.Array<unknown>, value: JsonObject): void {
-  const { entries } = scanDict(array)
-  for (const key of entries.keys()) if (!Object.hasOwn(value, key)) dictDelete(array, key)
+  const index = dictIndex(array)
+  const keys = index ? [...index.winners()].map((entry) => entry.key) : [...scanDict(array).entries.keys()]
+  for (const key of keys) if (!Object.hasOwn(value, key)) dictDelete(array, key)
   for (const [key, v] of Object.entries(value)) dictSet(array, key, v)
 }
 
@@ -137,7 +196,7 @@ export function mergeDictKey(
   next: Json,
   expiresAt?: number,
 ): void {
-  const { current } = findKey(array, key)
+  const current = currentEntry(array, key)
   if (!current || current.expiresAt !== expiresAt || base === undefined) {
     dictSet(array, key, next, expiresAt)
     return

@@ -1,0 +1,93 @@
+/**
+ * Where a list's items sit in its array. While the list holds nothing but items (its
+ * `ListIndex` counts no strays), item i is element i of the array, and `Y.Array`'s position
+ * cache finds it without a scan; otherwise the array is scanned, as before the indexes.
+ */
+import * as Y from 'yjs'
+import { isLive } from './elements.ts'
+import { listIndex, wrapperSlot } from './indexes.ts'
+import { type Slot, decodeListItem, isPrimitive, scanList } from './layout.ts'
+import { modelCounters } from './counters.ts'
+
+/** An item and its index in the list's array. */
+export type PlacedItem = Slot & { index: number }
+
+/** Positions of a list's items, read at one moment (re-read after changing the list). */
+export interface ListItems {
+  readonly length: number
+  /** Item `i`, for 0 ≤ i < length. */
+  at(i: number): PlacedItem
+  /** The array index of item `i` (for i = length: the array's length, where appends go). */
+  rawIndex(i: number): number
+  /** Items `from` to `to - 1`. */
+  slice(from: number, to: number): Slot[]
+}
+
+/** The positions of `array`'s items: direct when it holds only items, else scanned. */
+export function listItems(array: Y.Array<unknown>): ListItems {
+  const index = listIndex(array)
+  return index && index.strays === 0 ? direct(array) : scanned(array, scanList(array))
+}
+
+/** Every item of `array`, in order; nested items decoded once and cached while unchanged. */
+export function listSlots(array: Y.Array<unknown>): Slot[] {
+  const index = listIndex(array)
+  if (!index || index.strays > 0) return scanList(array)
+  const slots: Slot[] = []
+  for (let item = array._start; item !== null; item = item.right) {
+    if (!isLive(item)) continue
+    const content = item.content
+    if (content instanceof Y.ContentAny) {
+      for (const value of content.arr) {
+        modelCounters.visited++
+        if (isPrimitive(value)) slots.push({ kind: 'value', value })
+        else return scanList(array) // a stray the index missed: cannot happen, but stay right
+      }
+    } else if (content instanceof Y.ContentType && content.type instanceof Y.Map) {
+      modelCounters.visited++
+      const slot = wrapperSlot(content.type as Y.Map<unknown>)
+      if (!slot) return scanList(array)
+      slots.push(slot)
+    } else {
+      return scanList(array)
+    }
+  }
+  return slots
+}
+
+function direct(array: Y.Array<unknown>): ListItems {
+  const at = (i: number): PlacedItem => {
+    const slot = decodeListItem(array.get(i))
+    if (!slot) {
+      listIndex(array)?.reset()
+      throw new Error(`remem: list element ${i} is not an item; its index was out of date (now rebuilt): retry`)
+    }
+    return { ...slot, index: i }
+  }
+  return {
+    length: array.length,
+    at,
+    rawIndex: (i) => i,
+    slice(from, to) {
+      if (to - from <= 8) {
+        const out: Slot[] = []
+        for (let i = from; i < to; i++) out.push(at(i))
+        return out
+      }
+      return array.slice(from, to).map((raw, i) => {
+        const slot = decodeListItem(raw)
+        if (!slot) throw new Error(`remem: list element ${from + i} is not an item`)
+        return slot
+      })
+    },
+  }
+}
+
+function scanned(array: Y.Array<unknown>, items: PlacedItem[]): ListItems {
+  return {
+    length: items.length,
+    at: (i) => items[i]!,
+    rawIndex: (i) => items[i]?.index ?? array.length,
+    slice: (from, to) => items.slice(from, to),
+  }
+}
