@@ -96,3 +96,19 @@ export function wrapStore(inner: Store, overrides: Partial<Store>): Store {
     ...overrides,
   }
 }
+
+/** `inner`, except that the first broadcast it would deliver is lost; `dropped()` counts losses. */
+export function dropFirstBroadcast(inner: Store): { store: Store; dropped: () => number } {
+  let dropped = 0
+  const store = wrapStore(inner, {
+    subscribe: (name, listener) =>
+      inner.subscribe(name, (message) => {
+        if (dropped === 0) {
+          dropped++
+          return
+        }
+        listener(message)
+      }),
+  })
+  return { store, dropped: () => dropped }
+}

@@ -8,9 +8,10 @@ import { RelayInspector } from './inspect/RelayInspector.ts'
 import { type RunningInspector, startInspector } from './inspect/startInspector.ts'
 import { Relay } from './Relay.ts'
 import { DEFAULT_MAX_AWARENESS_BYTES } from './RoomAwareness.ts'
-import { EmbeddedStore } from './store/EmbeddedStore.ts'
+import { openStore } from './store/openStore.ts'
 import { RedisStore } from './store/RedisStore.ts'
 import type { KeyspaceMode } from './store/Projection.ts'
+import type { RedisClusterTarget } from './store/redisClusterConnection.ts'
 import type { RedisTarget } from './store/redisUrl.ts'
 import type { Store } from './store/Store.ts'
 
@@ -28,6 +29,19 @@ export interface RelayOptions {
    * @example { url: 'rediss://cache:6380', tls: { ca: readFileSync('ca.pem', 'utf8') }, commandTimeout: 2000 }
    */
   redis?: RedisTarget
+  /**
+   * A Redis Cluster to keep memories in, instead of `redis`: seed nodes (`host:port`), or
+   * `{ nodes, redisOptions }` with the settings of every node (username, password, tls).
+   * @example ['10.0.0.1:7000', '10.0.0.2:7000']
+   */
+  redisCluster?: RedisClusterTarget
+  /**
+   * Replicas that must hold an update before the relay acknowledges it (Redis `WAIT`), so
+   * that an ack survives the failover of a primary; acks then take a replication round trip
+   * longer. 0 acknowledges once the primary has it.
+   * @default 0
+   */
+  ackReplicas?: number
   /** Prefix of every Redis key of user values. @default 'memory:' */
   prefix?: string
   /**
@@ -146,9 +160,16 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
   const prefix = options.prefix ?? 'memory:'
   const store: Store =
     options.store ??
-    (options.redis !== undefined
-      ? await RedisStore.connect({ redis: options.redis, prefix, keyspace: options.keyspace ?? 'on' })
-      : new EmbeddedStore({ prefix }))
+    (await openStore(
+      {
+        redis: options.redis,
+        redisCluster: options.redisCluster,
+        prefix,
+        keyspace: options.keyspace ?? 'on',
+        ackReplicas: options.ackReplicas,
+      },
+      logger,
+    ))
   let routes: ReturnType<typeof httpRoutes> | null = null
   let inspecting: RunningInspector | null = null
   const server = createServer((request, response) => {

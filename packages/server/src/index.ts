@@ -4,6 +4,8 @@ export { Relay } from './Relay.ts'
 export { MemoryRoom } from './MemoryRoom.ts'
 export { EmbeddedStore } from './store/EmbeddedStore.ts'
 export { RedisStore } from './store/RedisStore.ts'
+export { RedisClusterStore } from './store/RedisClusterStore.ts'
+export type { RedisClusterConfig, RedisClusterTarget } from './store/redisClusterConnection.ts'
 export { compareIds } from './store/Store.ts'
 export type {
   AppendResult,

@@ -60,6 +60,10 @@ export class RedisClusterStore extends RedisStore {
     return shardedAppendScript
   }
 
+  protected override primaries(): Redis[] {
+    return this.cluster.nodes('master')
+  }
+
   protected override createProjection(redis: Redis, keyspace: KeyspaceMode): RedisProjection {
     return new ClusterProjection({ cluster: redis as unknown as Cluster, prefix: this.prefix, keyspace })
   }

@@ -3,6 +3,7 @@ import type { KeyspaceMode } from './Projection.ts'
 import { RedisProjection } from './RedisProjection.ts'
 import type { RedisOptions } from 'ioredis'
 import { isConnectionLoss } from './connectionLoss.ts'
+import { durabilityWarning, readDurability } from './durability.ts'
 import { whenReady } from './redisReady.ts'
 import { appendScript, compactScript, loadScript, readSinceScript } from './redisScripts.ts'
 import {
@@ -154,6 +155,19 @@ export class RedisStore implements Store {
   /** The append script (RedisClusterStore publishes on a shard channel instead). */
   protected get appendLua(): string {
     return appendScript
+  }
+
+  /**
+   * A warning when an acknowledged update could be lost with one Redis process (neither AOF
+   * nor replicas), or when `ackReplicas` asks for more replicas than are connected; else null.
+   */
+  async durabilityWarning(): Promise<string | null> {
+    return durabilityWarning(await readDurability(this.primaries()), this.ackReplicas)
+  }
+
+  /** The primaries holding memories (RedisClusterStore: every primary of the cluster). */
+  protected primaries(): Redis[] {
+    return [this.redis]
   }
 
   /** The projection on `redis` (RedisClusterStore keeps records in each key's slot). */
