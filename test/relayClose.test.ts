@@ -1,29 +1,39 @@
 /**
  * Shutdown while clients keep coming: a client that connects while the relay closes is
- * turned away with 1001, and close() finishes instead of waiting for it.
+ * turned away (HTTP 503 at the upgrade), and close() finishes instead of waiting for it.
  */
 import { expect, it } from 'vitest'
 import { EmbeddedStore } from '@remem/server'
-import { connect, sleep, startRelay, wrapStore } from './helpers.ts'
+import { connect, eventually, startRelay, wrapStore } from './helpers.ts'
 it('relay.close() finishes when a client connects while it closes', async () => {
   const inner = new EmbeddedStore()
-  // Unsubscribing takes 200 ms, so room.close() (inside relay.close()) takes that long.
+  let inRoomClose = false
+  let release = (): void => {}
+  const released = new Promise<void>((resolve) => (release = resolve))
+  // Unsubscribing waits for the test, so relay.close() stays inside room.close(): sessions
+  // already closed, server still accepting.
   const store = wrapStore(inner, {
     subscribe: async (name, listener) => {
       const off = await inner.subscribe(name, listener)
       return async () => {
-        await sleep(200)
+        inRoomClose = true
+        await released
         await off()
       }
     },
   })
   const relay = await startRelay({ store })
-  const first = connect(relay.url)
-  await first.memory('m').whenSynced()
-  await sleep(50)
+  const url = relay.url
+  const first = connect(url)
+  const memory = first.memory('m')
+  await eventually(() => memory.status.connection === 'online' && relay.relay.rooms.has('m'))
+  let upgrades = 0
+  relay.relay.server.on('upgrade', () => upgrades++)
   const closing = relay.close()
-  await sleep(100) // inside room.close(): sessions already closed, server still accepting
-  const late = connect(relay.url)
+  await eventually(() => inRoomClose)
+  const late = connect(url)
+  await eventually(() => upgrades > 0)
+  release()
   let timer: ReturnType<typeof setTimeout> | undefined
   const result = await Promise.race([
     closing.then(() => 'closed'),
