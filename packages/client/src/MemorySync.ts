@@ -7,7 +7,10 @@
  * the relay as an UPDATE frame when the handshake is done. The relay's cumulative
  * ACK(seq) settles every change up to seq. After each (re)connect the handshake sends the
  * relay exactly what it lacks, tagged with the highest local seq, so resending never
- * duplicates and covers every queued change, including those loaded from storage.
+ * duplicates and covers every queued change, including those loaded from storage. The
+ * relay never acks past an update it refused (until the next handshake), and the handshake
+ * runs again, with jittered growing backoff, when the relay could not load the memory
+ * (`loadFailed`) or refused new clocks of another live client's id (`clientIdTaken`).
  *
  * Why the send does not wait for the storage write: a change counts as safe once it is
  * either in storage or acknowledged by the relay (acknowledged means persisted there).
