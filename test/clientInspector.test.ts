@@ -21,13 +21,17 @@ async function relay(options: Parameters<typeof startRelay>[0] = {}): Promise<Re
   return started
 }
 
-function client(url: string, options: Parameters<typeof connect>[1] = {}): RememClient & { errors: Error[] } {
+function client(
+  url: string,
+  options: Parameters<typeof connect>[1] = {},
+): RememClient & { errors: Error[] } {
   const made = connect(url, { storage: 'memory', ...options })
   cleanups.push(() => made.close())
   return made
 }
 
-const kinds = (c: RememClient): string[] => c.inspector.getSnapshot().timeline.map((event) => event.kind)
+const kinds = (c: RememClient): string[] =>
+  c.inspector.getSnapshot().timeline.map((event) => event.kind)
 
 describe('client.inspector', () => {
   it('records a connect, the handshake, access and acks with times', async () => {
@@ -36,7 +40,9 @@ describe('client.inspector', () => {
     const todos = c.memory('todos')
     todos.set('a', 1)
     await todos.whenSynced()
-    expect(kinds(c)).toEqual(expect.arrayContaining(['connecting', 'open', 'handshake', 'access', 'ack']))
+    expect(kinds(c)).toEqual(
+      expect.arrayContaining(['connecting', 'open', 'handshake', 'access', 'ack']),
+    )
     const access = c.inspector.getSnapshot().timeline.find((event) => event.kind === 'access')
     expect(access).toMatchObject({ memory: 'todos', text: 'access: write' })
     expect(access!.at).toBeGreaterThan(0)

@@ -44,7 +44,10 @@ interface Report {
   tail: Array<{ memory: string; from: string; bytes: number }>
 }
 
-async function report(relay: RelayHandle, token: string | null): Promise<{ status: number; body: Report & { error?: string } }> {
+async function report(
+  relay: RelayHandle,
+  token: string | null,
+): Promise<{ status: number; body: Report & { error?: string } }> {
   const response = await fetch(`${httpOf(relay)}/inspect/data`, {
     headers: token === null ? {} : { authorization: `Bearer ${token}` },
   })
@@ -53,7 +56,8 @@ async function report(relay: RelayHandle, token: string | null): Promise<{ statu
 
 const memoryIn = (body: Report, name: string) => {
   const found = body.memories.find((memory) => memory.name === name)
-  if (!found) throw new Error(`${name} not listed: ${body.memories.map((memory) => memory.name).join(', ')}`)
+  if (!found)
+    throw new Error(`${name} not listed: ${body.memories.map((memory) => memory.name).join(', ')}`)
   return found
 }
 
@@ -78,7 +82,9 @@ beforeAll(async () => {
   beta.set('only', 'on relay B')
   await Promise.all([alpha.whenSynced(), beta.whenSynced()])
   alpha.presence.setState({ name: 'Ada' })
-  await eventually(async () => expect(await direct.exists('memory:alpha:session', 'memory:beta:only')).toBe(2))
+  await eventually(async () =>
+    expect(await direct.exists('memory:alpha:session', 'memory:beta:only')).toBe(2),
+  )
   await eventually(async () => expect(await direct.exists('remem:{memory:alpha}:snapshot')).toBe(1))
 })
 
@@ -109,7 +115,9 @@ describe('relay inspector', () => {
       const { status, body } = await report(relay, readToken)
       expect(status).toBe(200)
       expect(body.relay.store).toBe('redis')
-      expect(body.memories.map((memory) => memory.name)).toEqual(expect.arrayContaining(['alpha', 'beta']))
+      expect(body.memories.map((memory) => memory.name)).toEqual(
+        expect.arrayContaining(['alpha', 'beta']),
+      )
     }
     const { body } = await report(relayA, readToken)
     expect(memoryIn(body, 'alpha').loaded).toBe(true)
@@ -179,7 +187,9 @@ describe('relay inspector', () => {
     c.inspector.setOffline(false)
     await eventually(async () => {
       const shown = memoryIn((await report(relayA, readToken)).body, 'alpha')
-      expect(shown.refusals.map((refusal) => refusal.reason)).toContainEqual(expect.stringMatching(/^forbidden: /))
+      expect(shown.refusals.map((refusal) => refusal.reason)).toContainEqual(
+        expect.stringMatching(/^forbidden: /),
+      )
     })
   })
 
@@ -197,7 +207,9 @@ describe('relay inspector', () => {
     const readOnly = memoryIn((await report(relayB, readToken)).body, 'alpha')
     expect(readOnly.access).toBe('read')
     const onlyAlpha = await createToken(SECRET, { memories: 'alpha', access: 'write' })
-    expect((await report(relayB, onlyAlpha)).body.memories.map((memory) => memory.name)).toEqual(['alpha'])
+    expect((await report(relayB, onlyAlpha)).body.memories.map((memory) => memory.name)).toEqual([
+      'alpha',
+    ])
   })
 
   it('is off unless asked for', async () => {

@@ -20,7 +20,12 @@ export function Devtools({
   if (!open) return null
   return (
     <Suspense fallback={null}>
-      <RememDevtools client={client} open={open} onOpenChange={onOpenChange} initialMemory="todos" />
+      <RememDevtools
+        client={client}
+        open={open}
+        onOpenChange={onOpenChange}
+        initialMemory="todos"
+      />
     </Suspense>
   )
 }

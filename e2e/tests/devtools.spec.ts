@@ -63,7 +63,9 @@ test('the panel shows todos as a tree, its edits reach another browser, and its 
   expect(await alice.page.evaluate(() => document.querySelector('[role="dialog"]'))).toBeNull()
   const tree = panel.getByRole('list', { name: 'value of todos' })
   await expect(tree.getByText('items', { exact: true })).toBeVisible()
-  await expect(tree.getByRole('button', { name: /^edit todos: items\[0\]\.text, now "buy milk"$/ })).toBeVisible()
+  await expect(
+    tree.getByRole('button', { name: /^edit todos: items\[0\]\.text, now "buy milk"$/ }),
+  ).toBeVisible()
   await expect(panel.getByTestId('devtools-connection')).toHaveText('online')
   await expect(panel.getByTestId('devtools-pending')).toHaveText('0')
 
@@ -88,7 +90,9 @@ test('the panel shows todos as a tree, its edits reach another browser, and its 
   await panel.getByRole('textbox', { name: /^new value of todos: items\[0\]\.done/ }).press('Enter')
   await expect(panel.getByTestId('devtools-pending')).toHaveText('2')
   await expect(panel.getByTestId('devtools-pending-change')).toHaveCount(2)
-  await expect(panel.getByTestId('devtools-pending-change').first()).toContainText('waiting for ack')
+  await expect(panel.getByTestId('devtools-pending-change').first()).toContainText(
+    'waiting for ack',
+  )
   await expect(items(bob.page)).toHaveText(['buy oat milk'])
   await snap(alice.page, testInfo, 'devtools-offline-pending')
 
@@ -104,7 +108,9 @@ test('the panel shows todos as a tree, its edits reach another browser, and its 
   for (const kind of ['offline', 'dropped', 'online', 'open', 'auth', 'access', 'ack']) {
     await expect(timeline.locator(`li[data-kind="${kind}"]`).first()).toBeVisible()
   }
-  await expect(timeline.locator('li[data-kind="ack"] time').first()).toHaveText(/^\d\d:\d\d:\d\d\.\d{3}$/)
+  await expect(timeline.locator('li[data-kind="ack"] time').first()).toHaveText(
+    /^\d\d:\d\d:\d\d\.\d{3}$/,
+  )
 
   // Keyboard: Escape closes the panel.
   await panel.getByRole('tab', { name: 'todos' }).focus()
@@ -136,7 +142,9 @@ test('a refusal by the relay (read-only token) shows on the timeline with its re
   await expect(refusal).toContainText(/forbidden: .*read/)
   await expect(panel.getByTestId('devtools-pending-change')).toContainText(/refused: forbidden/)
   await expect(panel.getByTestId('devtools-pending')).toHaveText('1')
-  await expect(panel.getByText('access', { exact: true }).locator('xpath=following-sibling::dd[1]')).toHaveText('read')
+  await expect(
+    panel.getByText('access', { exact: true }).locator('xpath=following-sibling::dd[1]'),
+  ).toHaveText('read')
   await snap(carol.page, testInfo, 'devtools-refusal')
   await carol.context.close()
 })

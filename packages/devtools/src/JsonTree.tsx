@@ -61,7 +61,8 @@ function JsonNode({ name, path, value, onEdit }: NodeProps): ReactElement {
   }
   return (
     <li>
-      <span className="key">{label}</span>: <Leaf name={name} path={path} value={value} onEdit={onEdit} />
+      <span className="key">{label}</span>:{' '}
+      <Leaf name={name} path={path} value={value} onEdit={onEdit} />
     </li>
   )
 }

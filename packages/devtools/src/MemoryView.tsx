@@ -44,7 +44,11 @@ export function MemoryStatusView({ client, memory }: MemoryViewProps): ReactElem
           <dt>pending</dt>
           <dd data-testid="devtools-pending">{status.pending}</dd>
           <dt>last synced</dt>
-          <dd>{status.lastSyncedAt === null ? 'not in this session' : `${formatTime(status.lastSyncedAt)} (${formatAge(now - status.lastSyncedAt)} ago)`}</dd>
+          <dd>
+            {status.lastSyncedAt === null
+              ? 'not in this session'
+              : `${formatTime(status.lastSyncedAt)} (${formatAge(now - status.lastSyncedAt)} ago)`}
+          </dd>
           <dt>storage</dt>
           <dd>{status.storage}</dd>
           <dt>IndexedDB</dt>

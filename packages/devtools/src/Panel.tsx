@@ -56,7 +56,12 @@ export function Panel({ client, initialMemory, onClose }: PanelProps): ReactElem
         </button>
       </div>
       <div className="body">
-        <div className="memories" role="tablist" aria-label="open memories" aria-orientation="vertical">
+        <div
+          className="memories"
+          role="tablist"
+          aria-label="open memories"
+          aria-orientation="vertical"
+        >
           {names.map((each, index) => (
             <button
               key={each}
@@ -73,7 +78,11 @@ export function Panel({ client, initialMemory, onClose }: PanelProps): ReactElem
           ))}
           {names.length === 0 && <p className="muted">no memory open yet</p>}
         </div>
-        <div className="main" role="tabpanel" aria-label={name === undefined ? 'no memory' : `memory ${name}`}>
+        <div
+          className="main"
+          role="tabpanel"
+          aria-label={name === undefined ? 'no memory' : `memory ${name}`}
+        >
           <div className="col">{memory && <MemoryValue key={memory.name} memory={memory} />}</div>
           <div className="col">
             {memory && <MemoryStatusView key={memory.name} client={client} memory={memory} />}

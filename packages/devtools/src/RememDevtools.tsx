@@ -6,7 +6,14 @@
  * that takes this tab offline without touching its network.
  */
 import type { RememClient } from '@remem/client'
-import { type KeyboardEvent, type PointerEvent, type ReactElement, useEffect, useRef, useState } from 'react'
+import {
+  type KeyboardEvent,
+  type PointerEvent,
+  type ReactElement,
+  useEffect,
+  useRef,
+  useState,
+} from 'react'
 import { createPortal } from 'react-dom'
 import { useClientStatus } from './hooks.ts'
 import { Panel } from './Panel.tsx'
@@ -71,7 +78,8 @@ export function RememDevtools({
 
   if (container === null) return null
   const max = (): number => Math.max(MIN_HEIGHT, window.innerHeight - 40)
-  const resizeBy = (delta: number): void => setHeight((now) => Math.min(max(), Math.max(MIN_HEIGHT, now + delta)))
+  const resizeBy = (delta: number): void =>
+    setHeight((now) => Math.min(max(), Math.max(MIN_HEIGHT, now + delta)))
 
   const onResizeStart = (event: PointerEvent<HTMLDivElement>): void => {
     event.preventDefault()

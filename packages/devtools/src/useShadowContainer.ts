@@ -12,7 +12,8 @@ export function useShadowContainer(): HTMLElement | null {
   useEffect(() => {
     const host = document.createElement('div')
     host.setAttribute('data-remem-devtools', '')
-    host.style.cssText = 'position:fixed;top:0;left:0;width:0;height:0;overflow:visible;z-index:2147483647'
+    host.style.cssText =
+      'position:fixed;top:0;left:0;width:0;height:0;overflow:visible;z-index:2147483647'
     const shadow = host.attachShadow({ mode: 'open' })
     const style = document.createElement('style')
     style.textContent = styles

@@ -8,10 +8,12 @@ import { type Memory, SyncedDict, SyncedList } from '@remem/client'
 export type Path = ReadonlyArray<string | number>
 
 export function writeAt(memory: Memory, path: Path, value: unknown): void {
-  if (path.length === 0) throw new Error('the root of a memory cannot be replaced; edit one of its keys')
+  if (path.length === 0)
+    throw new Error('the root of a memory cannot be replaced; edit one of its keys')
   let parent: SyncedDict | SyncedList = memory
   for (const step of path.slice(0, -1)) {
-    const next: unknown = parent instanceof SyncedList ? parent.get(Number(step)) : parent.get(String(step))
+    const next: unknown =
+      parent instanceof SyncedList ? parent.get(Number(step)) : parent.get(String(step))
     if (!(next instanceof SyncedDict) && !(next instanceof SyncedList)) {
       throw new Error(`${describe(path)} no longer exists: the value changed meanwhile`)
     }
@@ -25,7 +27,9 @@ export function writeAt(memory: Memory, path: Path, value: unknown): void {
 /** `todos.items[2].text` */
 export function describe(path: Path): string {
   return path
-    .map((step, index) => (typeof step === 'number' ? `[${step}]` : index === 0 ? step : `.${step}`))
+    .map((step, index) =>
+      typeof step === 'number' ? `[${step}]` : index === 0 ? step : `.${step}`,
+    )
     .join('')
 }
 

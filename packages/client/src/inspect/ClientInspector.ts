@@ -95,7 +95,10 @@ export class ClientInspector {
    */
   setOffline(offline: boolean): void {
     if (!this.#switch || this.#switch.forced === offline) return
-    this.#record(offline ? 'offline' : 'online', offline ? 'offline switch on' : 'offline switch off')
+    this.#record(
+      offline ? 'offline' : 'online',
+      offline ? 'offline switch on' : 'offline switch off',
+    )
     this.#switch.set(offline)
   }
 
@@ -129,7 +132,8 @@ export class ClientInspector {
    * or null when the client keeps it in memory only.
    */
   async storedBytes(name: string): Promise<number | null> {
-    if (this.#storageKind() !== 'indexeddb' || !this.#openStorage || !this.#watched.has(name)) return null
+    if (this.#storageKind() !== 'indexeddb' || !this.#openStorage || !this.#watched.has(name))
+      return null
     const stored = await this.#openStorage(name).load()
     let bytes = stored.doc?.byteLength ?? 0
     for (const entry of stored.pending) bytes += entry.update.byteLength

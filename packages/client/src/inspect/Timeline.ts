@@ -46,10 +46,17 @@ export class Timeline {
   }
 
   add(kind: TimelineKind, text: string, memory: string | null = null): TimelineEvent {
-    const event: TimelineEvent = Object.freeze({ id: this.#nextId++, at: Date.now(), kind, memory, text })
+    const event: TimelineEvent = Object.freeze({
+      id: this.#nextId++,
+      at: Date.now(),
+      kind,
+      memory,
+      text,
+    })
     this.#events.push(event)
     // Amortised O(1): trim in batches rather than shifting on every event.
-    if (this.#events.length > TIMELINE_LIMIT * 1.2) this.#events.splice(0, this.#events.length - TIMELINE_LIMIT)
+    if (this.#events.length > TIMELINE_LIMIT * 1.2)
+      this.#events.splice(0, this.#events.length - TIMELINE_LIMIT)
     this.#snapshot = null
     return event
   }

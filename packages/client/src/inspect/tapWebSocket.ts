@@ -104,7 +104,11 @@ export function tapWebSocket(Impl: WebSocketConstructor, tap: SocketTap): WebSoc
             const data = event.data
             if (data instanceof ArrayBuffer) peek(new Uint8Array(data), RECEIVED, tap.received)
             else if (ArrayBuffer.isView(data)) {
-              peek(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), RECEIVED, tap.received)
+              peek(
+                new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+                RECEIVED,
+                tap.received,
+              )
             }
             handler(event)
           }
@@ -114,7 +118,11 @@ export function tapWebSocket(Impl: WebSocketConstructor, tap: SocketTap): WebSoc
 }
 
 /** Decodes `frame` only when its type (one byte: every type is below 128) is in `types`. */
-function peek(frame: Uint8Array, types: ReadonlySet<number>, report: (message: Message) => void): void {
+function peek(
+  frame: Uint8Array,
+  types: ReadonlySet<number>,
+  report: (message: Message) => void,
+): void {
   const type = frame[0]
   if (type === undefined || !types.has(type)) return
   let message: Message

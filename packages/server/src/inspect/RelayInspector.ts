@@ -8,6 +8,7 @@
 import { errorCodeName } from '@remem/client/protocol'
 import type { Logger } from '../logger.ts'
 import type { MemoryRoom } from '../MemoryRoom.ts'
+import { INGEST_ORIGIN } from '../ProjectionBridge.ts'
 import type { RoomEvents } from '../ops/metrics.ts'
 import { RateWindow } from './RateWindow.ts'
 
@@ -24,7 +25,7 @@ export interface TailEntry {
   readonly at: number
   readonly memory: string
   readonly bytes: number
-  /** `client`, `store` (another relay, or loading), or `relay` (an external write ingested). */
+  /** `client`, `store` (another relay), `plain key` (an external write to a projection key), or `relay` (the inspector's own writes). */
   readonly from: string
 }
 
@@ -68,7 +69,8 @@ export class RelayInspector {
       info: (message, data) => logger.info(message, data),
       error: (message, data) => logger.error(message, data),
       warn: (message, data) => {
-        if (message.startsWith('refused')) this.#refused(message, data as Record<string, unknown> | undefined)
+        if (message.startsWith('refused'))
+          this.#refused(message, data as Record<string, unknown> | undefined)
         logger.warn(message, data)
       },
     }
@@ -78,7 +80,12 @@ export class RelayInspector {
   follow(room: MemoryRoom): void {
     if (this.#followed.has(room)) return
     const onUpdate = (update: Uint8Array, origin: unknown): void => {
-      this.#tail.push({ at: Date.now(), memory: room.name, bytes: update.byteLength, from: describeOrigin(origin) })
+      this.#tail.push({
+        at: Date.now(),
+        memory: room.name,
+        bytes: update.byteLength,
+        from: describeOrigin(origin),
+      })
       if (this.#tail.length > KEEP_TAIL * 1.5) this.#tail.splice(0, this.#tail.length - KEEP_TAIL)
     }
     room.doc.on('update', onUpdate)
@@ -86,7 +93,11 @@ export class RelayInspector {
   }
 
   /** Updates and acks per second over the last minute, and recent refusals, of `name`. */
-  activity(name: string): { updatesPerSecond: number; acksPerSecond: number; refusals: readonly InspectedRefusal[] } {
+  activity(name: string): {
+    updatesPerSecond: number
+    acksPerSecond: number
+    refusals: readonly InspectedRefusal[]
+  } {
     const activity = this.#activity.get(name)
     if (!activity) return { updatesPerSecond: 0, acksPerSecond: 0, refusals: [] }
     const now = Date.now()
@@ -119,7 +130,11 @@ export class RelayInspector {
   #refused(message: string, data: Record<string, unknown> | undefined): void {
     const memory = typeof data?.memory === 'string' ? data.memory : null
     const detail =
-      typeof data?.message === 'string' ? data.message : typeof data?.reason === 'string' ? data.reason : message
+      typeof data?.message === 'string'
+        ? data.message
+        : typeof data?.reason === 'string'
+          ? data.reason
+          : message
     const code = typeof data?.code === 'number' ? `${errorCodeName(data.code)}: ` : ''
     const refusal: InspectedRefusal = { at: Date.now(), memory, reason: `${code}${detail}` }
     const list = memory === null ? this.#refusals : this.#of(memory).refusals
@@ -129,6 +144,7 @@ export class RelayInspector {
 }
 
 function describeOrigin(origin: unknown): string {
+  if (origin === INGEST_ORIGIN) return 'plain key'
   if (typeof origin === 'symbol') return origin.description === 'store' ? 'store' : 'relay'
   if (origin !== null && typeof origin === 'object' && 'socket' in origin) return 'client'
   return 'relay'

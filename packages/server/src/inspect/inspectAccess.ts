@@ -10,10 +10,12 @@ import type { AccessPolicy } from '../auth/AccessPolicy.ts'
 import type { Access } from '../auth/token.ts'
 
 export type InspectAuth =
-  | { ok: true; accessOf: (memory: string) => Promise<Access> }
-  | { ok: false; message: string }
+  { ok: true; accessOf: (memory: string) => Promise<Access> } | { ok: false; message: string }
 
-export async function authorizeInspect(policy: AccessPolicy, request: IncomingMessage): Promise<InspectAuth> {
+export async function authorizeInspect(
+  policy: AccessPolicy,
+  request: IncomingMessage,
+): Promise<InspectAuth> {
   if (policy.open) return { ok: true, accessOf: () => Promise.resolve('write') }
   const header = request.headers.authorization ?? ''
   const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1]

@@ -30,9 +30,17 @@ export interface InspectedMemory {
   readonly loaded: boolean
   readonly sessions: readonly InspectedSession[]
   /** The document as this relay holds it (or as rebuilt from the store when not loaded). */
-  readonly document: { readonly encodedBytes: number; readonly jsonBytes: number; readonly keys: number }
+  readonly document: {
+    readonly encodedBytes: number
+    readonly jsonBytes: number
+    readonly keys: number
+  }
   /** What the store holds: the compacted snapshot and the log after it. */
-  readonly stored: { readonly snapshotBytes: number; readonly logLength: number; readonly logBytes: number }
+  readonly stored: {
+    readonly snapshotBytes: number
+    readonly logLength: number
+    readonly logBytes: number
+  }
   /** Plain keys of its top-level values; ttlMs null: no expiry. Redis only. */
   readonly projection: ReadonlyArray<{ key: string; ttlMs: number | null; bytes: number }>
   readonly updatesPerSecond: number
@@ -74,7 +82,8 @@ export async function inspectReport(
   const { relay, inspector, redis, prefix } = source
   for (const room of relay.rooms.values()) inspector.follow(room)
   const names = new Set(relay.rooms.keys())
-  for (const name of redis ? await scanMemories(redis, prefix) : embeddedMemories(relay)) names.add(name)
+  for (const name of redis ? await scanMemories(redis, prefix) : embeddedMemories(relay))
+    names.add(name)
   const memories: InspectedMemory[] = []
   for (const name of [...names].sort()) {
     const access = await accessOf(name)
@@ -95,7 +104,11 @@ export async function inspectReport(
   }
 }
 
-async function inspectMemory(source: ReportSource, name: string, access: 'read' | 'write'): Promise<InspectedMemory> {
+async function inspectMemory(
+  source: ReportSource,
+  name: string,
+  access: 'read' | 'write',
+): Promise<InspectedMemory> {
   const { relay, inspector, redis, prefix } = source
   const room = relay.rooms.get(name)
   const stored = await relay.store.load(name)
@@ -137,7 +150,9 @@ const sessionIds = new WeakMap<object, number>()
 
 function sessionsOf(room: MemoryRoom): InspectedSession[] {
   // The room's presence table, read as it is (client id → announcing session and state).
-  const known = (room.awareness as unknown as { known: Map<number, { session: object; state: string | null }> }).known
+  const known = (
+    room.awareness as unknown as { known: Map<number, { session: object; state: string | null }> }
+  ).known
   return [...room.sessions].map((session) => {
     let id = sessionIds.get(session)
     if (id === undefined) sessionIds.set(session, (id = nextSessionId++))
@@ -173,7 +188,11 @@ function embeddedMemories(relay: Relay): Iterable<string> {
   return (relay.store as unknown as { memories: Map<string, unknown> }).memories.keys()
 }
 
-async function storedInRedis(redis: Redis, prefix: string, name: string): Promise<InspectedMemory['stored']> {
+async function storedInRedis(
+  redis: Redis,
+  prefix: string,
+  name: string,
+): Promise<InspectedMemory['stored']> {
   const base = `remem:{${prefix}${name}}`
   const [snapshotBytes, logLength, entries] = await Promise.all([
     redis.strlen(`${base}:snapshot`),
@@ -187,7 +206,11 @@ async function storedInRedis(redis: Redis, prefix: string, name: string): Promis
   return { snapshotBytes, logLength, logBytes }
 }
 
-async function projectionKeys(redis: Redis, prefix: string, name: string): Promise<InspectedMemory['projection']> {
+async function projectionKeys(
+  redis: Redis,
+  prefix: string,
+  name: string,
+): Promise<InspectedMemory['projection']> {
   const keys: string[] = []
   let cursor = '0'
   do {

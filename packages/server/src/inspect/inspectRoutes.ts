@@ -15,6 +15,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { dictDelete, dictSet, getRoot, type Json } from '@remem/client/protocol'
 import type { AccessPolicy } from '../auth/AccessPolicy.ts'
+import type { Access } from '../auth/token.ts'
 import { authorizeInspect } from './inspectAccess.ts'
 import { inspectPage } from './inspectPage.ts'
 import { type ReportSource, inspectReport } from './inspectReport.ts'
@@ -29,82 +30,77 @@ export function inspectRoutes(
   return (request, response) => {
     const path = (request.url ?? '/').split('?')[0]
     if (path === '/inspect' || path === '/inspect/') {
-      if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, { error: 'use GET' }), true
+      if (request.method !== 'GET' && request.method !== 'HEAD')
+        return (send(response, 405, { error: 'use GET' }), true)
       response.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
         'cache-control': 'no-store',
-        'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+        'content-security-policy':
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
       })
       response.end(request.method === 'HEAD' ? undefined : inspectPage(policy.open))
       return true
     }
-    if (path === '/inspect/data') {
-      void serveData(source, policy, request, response)
-      return true
-    }
-    if (path === '/inspect/write') {
-      void serveWrite(source, policy, request, response)
-      return true
-    }
-    return false
+    const serve =
+      path === '/inspect/data' ? serveData : path === '/inspect/write' ? serveWrite : null
+    if (serve === null) return false
+    void (async () => {
+      try {
+        const auth = await authorizeInspect(policy, request)
+        if (!auth.ok) return send(response, 401, { error: auth.message })
+        await serve(source, auth.accessOf, request, response)
+      } catch (error) {
+        send(response, 500, { error: `inspecting failed: ${String(error)}` })
+      }
+    })()
+    return true
   }
 }
 
-async function serveData(
+/** What one endpoint does for a request whose token was accepted. */
+type Endpoint = (
   source: ReportSource,
-  policy: AccessPolicy,
+  accessOf: (memory: string) => Promise<Access>,
   request: IncomingMessage,
   response: ServerResponse,
-): Promise<void> {
-  try {
-    const auth = await authorizeInspect(policy, request)
-    if (!auth.ok) return send(response, 401, { error: auth.message })
-    send(response, 200, await inspectReport(source, auth.accessOf))
-  } catch (error) {
-    send(response, 500, { error: `inspecting failed: ${String(error)}` })
-  }
+) => Promise<void>
+
+const serveData: Endpoint = async (source, accessOf, _request, response) => {
+  send(response, 200, await inspectReport(source, accessOf))
 }
 
-async function serveWrite(
-  source: ReportSource,
-  policy: AccessPolicy,
-  request: IncomingMessage,
-  response: ServerResponse,
-): Promise<void> {
+const serveWrite: Endpoint = async (source, accessOf, request, response) => {
+  if (request.method !== 'POST') return send(response, 405, { error: 'use POST with a JSON body' })
+  let body: Record<string, unknown>
   try {
-    if (request.method !== 'POST') return send(response, 405, { error: 'use POST with a JSON body' })
-    const auth = await authorizeInspect(policy, request)
-    if (!auth.ok) return send(response, 401, { error: auth.message })
-    let body: Record<string, unknown>
-    try {
-      body = await readJson(request)
-    } catch (error) {
-      return send(response, 400, { error: (error as Error).message })
-    }
-    const memory = typeof body.memory === 'string' ? body.memory : ''
-    const key = typeof body.key === 'string' ? body.key : ''
-    if (!/^[A-Za-z0-9_.@-]{1,200}$/.test(memory) || key === '') {
-      return send(response, 400, { error: 'give { memory, key, value } or { memory, key, delete: true }' })
-    }
-    if ((await auth.accessOf(memory)) !== 'write') {
-      return send(response, 403, { error: `the token has no write access to memory "${memory}"` })
-    }
-    if (body.delete !== true && !('value' in body)) return send(response, 400, { error: 'give a value, or delete: true' })
-    const room = await source.relay.openRoom(memory)
-    try {
-      const root = getRoot(room.doc)
-      room.doc.transact(() => {
-        if (body.delete === true) dictDelete(root, key)
-        else dictSet(root, key, body.value as Json)
-      })
-      await room.whenPersisted()
-    } finally {
-      source.relay.releaseRoom(room)
-    }
-    send(response, 200, { ok: true })
+    body = await readJson(request)
   } catch (error) {
-    send(response, 500, { error: `writing failed: ${String(error)}` })
+    return send(response, 400, { error: (error as Error).message })
   }
+  const memory = typeof body.memory === 'string' ? body.memory : ''
+  const key = typeof body.key === 'string' ? body.key : ''
+  if (!/^[A-Za-z0-9_.@-]{1,200}$/.test(memory) || key === '') {
+    return send(response, 400, {
+      error: 'give { memory, key, value } or { memory, key, delete: true }',
+    })
+  }
+  if ((await accessOf(memory)) !== 'write') {
+    return send(response, 403, { error: `the token has no write access to memory "${memory}"` })
+  }
+  if (body.delete !== true && !('value' in body))
+    return send(response, 400, { error: 'give a value, or delete: true' })
+  const room = await source.relay.openRoom(memory)
+  try {
+    const root = getRoot(room.doc)
+    room.doc.transact(() => {
+      if (body.delete === true) dictDelete(root, key)
+      else dictSet(root, key, body.value as Json)
+    })
+    await room.whenPersisted()
+  } finally {
+    source.relay.releaseRoom(room)
+  }
+  send(response, 200, { ok: true })
 }
 
 async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
@@ -116,7 +112,8 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
     chunks.push(chunk)
   }
   const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the body is not a JSON object')
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error('the body is not a JSON object')
   return parsed as Record<string, unknown>
 }
 

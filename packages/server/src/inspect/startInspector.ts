@@ -24,7 +24,17 @@ export function startInspector(
   inspector: RelayInspector,
   options: { redis: RedisTarget | undefined; prefix: string; policy: AccessPolicy },
 ): RunningInspector {
-  relay.roomEvents = (name) => inspector.roomEvents(name, relay.metrics)
+  relay.roomEvents = (name) => {
+    // Called as a room is created; once it is loaded, its updates join the live tail.
+    // (openRoom hands back the room being opened, and opens nothing more.)
+    queueMicrotask(() => {
+      relay.openRoom(name).then(
+        (room) => inspector.follow(room),
+        () => undefined,
+      )
+    })
+    return inspector.roomEvents(name, relay.metrics)
+  }
   let redis: Redis | null = null
   if (relay.store.kind === 'redis') {
     if (options.redis !== undefined) {
