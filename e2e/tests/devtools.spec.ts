@@ -57,10 +57,27 @@ test('the panel shows todos as a tree, its edits reach another browser, and its 
   await add(alice.page, 'buy milk')
   await expect(items(bob.page)).toHaveText(['buy milk'])
 
-  // Closed by default, and isolated: nothing of it is in the page's own DOM tree.
+  // Closed by default, and isolated: nothing of it is in the page's own DOM tree, and the
+  // page's layout does not move when it opens.
   await expect(panelOf(alice.page)).toHaveCount(0)
+  const layout = () =>
+    alice.page.evaluate(() =>
+      [...document.querySelectorAll('main > *, header')].map((node) =>
+        JSON.stringify(node.getBoundingClientRect()),
+      ),
+    )
+  const before = await layout()
   const panel = await openPanel(alice.page)
   expect(await alice.page.evaluate(() => document.querySelector('[role="dialog"]'))).toBeNull()
+  expect(await layout()).toEqual(before)
+
+  // Resizable by keyboard from its top edge.
+  const edge = panel.getByRole('separator', { name: /resize/ })
+  const height = Number(await edge.getAttribute('aria-valuenow'))
+  await edge.focus()
+  await alice.page.keyboard.press('ArrowUp')
+  await expect(edge).toHaveAttribute('aria-valuenow', String(height + 24))
+  expect((await panel.boundingBox())!.height).toBe(height + 24)
   const tree = panel.getByRole('list', { name: 'value of todos' })
   await expect(tree.getByText('items', { exact: true })).toBeVisible()
   await expect(
