@@ -132,6 +132,8 @@ async function run(): Promise<string[]> {
   await faults.run(Date.now() + options.seconds * 1000, !options.noFaults)
   const faultsEnded = Date.now()
   say('faults stopped; settling')
+  // A relay that crashed may still be restarting.
+  await Promise.all(relays.map((relay) => relay.start()))
 
   await external.stop()
   await leases.stop()

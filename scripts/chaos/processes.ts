@@ -32,16 +32,28 @@ export function killAllChildren(): void {
   for (const child of running) child.kill('SIGKILL')
 }
 
-function launchNode(args: string[], logFile: string, ipc: boolean): ChildProcess {
+/**
+ * Starts `node <args>` with the repository's source condition and tsx. Its output goes to
+ * `logFile`: directly for 'ipc' (writers, which also get an IPC channel), through a pipe for
+ * 'pipe' (relays, whose listening line the harness waits for).
+ */
+function launchNode(args: string[], logFile: string, mode: 'ipc' | 'pipe'): ChildProcess {
   const out = openSync(logFile, 'a')
   const command = setpriv ?? process.execPath
   const argv = setpriv ? ['--pdeathsig', 'SIGKILL', process.execPath, ...nodeArgs, ...args] : [...nodeArgs, ...args]
   const child = spawn(command, argv, {
     cwd: root,
     env: { ...process.env, NODE_OPTIONS: '' },
-    stdio: ['ignore', out, out, ...(ipc ? (['ipc'] as const) : [])],
+    stdio: mode === 'ipc' ? ['ignore', out, out, 'ipc'] : ['ignore', 'pipe', 'pipe'],
   })
-  closeSync(out)
+  if (mode === 'pipe') {
+    const append = (chunk: Buffer): void => void writeSync(out, chunk)
+    child.stdout?.on('data', append)
+    child.stderr?.on('data', append)
+    child.once('close', () => closeSync(out))
+  } else {
+    closeSync(out)
+  }
   running.add(child)
   child.once('exit', () => running.delete(child))
   return child
@@ -66,6 +78,8 @@ export class RelayProcess {
   private exited: Promise<Exit> = Promise.resolve({ code: null, signal: null })
   /** Set before the harness signals it, so that its exit is not reported as a crash. */
   private expected = false
+  /** Starts and stops run one at a time (the fault loop and a crash restart may both ask). */
+  private queue: Promise<unknown> = Promise.resolve()
   /** Starts that failed (it exited before listening), e.g. while Redis was down. */
   failedStarts = 0
 
@@ -82,18 +96,25 @@ export class RelayProcess {
     return `ws://127.0.0.1:${this.port}`
   }
 
-  get running(): boolean {
-    return this.child !== null
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task)
+    this.queue = run.catch(() => undefined)
+    return run
   }
 
-  /** Starts it and resolves once it listens; retries (every second) while it exits at startup. */
-  async start(deadline = Date.now() + 120_000): Promise<void> {
-    for (;;) {
-      if (await this.startOnce()) return
-      this.failedStarts++
-      if (Date.now() > deadline) throw new Error(`relay ${this.index} did not start: see ${this.logFile}`)
-      await sleep(1000)
-    }
+  /**
+   * Starts it (unless it runs) and resolves once it prints its listening line; retries every
+   * second while it exits at startup (e.g. Redis is down).
+   */
+  start(deadline = Date.now() + 120_000): Promise<void> {
+    return this.serial(async () => {
+      while (!this.child) {
+        if (await this.startOnce()) return
+        this.failedStarts++
+        if (Date.now() > deadline) throw new Error(`relay ${this.index} did not start: see ${this.logFile}`)
+        await sleep(1000)
+      }
+    })
   }
 
   private async startOnce(): Promise<boolean> {
@@ -101,10 +122,22 @@ export class RelayProcess {
     const child = launchNode(
       [cli, '--port', String(this.port), '--host', '127.0.0.1', '--redis', this.redisUrl, '--log-level', 'info'],
       this.logFile,
-      false,
+      'pipe',
     )
     this.expected = false
     let listening = false
+    const listened = new Promise<boolean>((resolve) => {
+      let seen = ''
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (listening) return
+        seen += chunk.toString()
+        if (!seen.includes('remem relay listening on ')) return
+        listening = true
+        resolve(true)
+      })
+      child.once('exit', () => resolve(false))
+      setTimeout(() => resolve(false), 30_000).unref()
+    })
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         if (this.child === child) this.child = null
@@ -113,41 +146,34 @@ export class RelayProcess {
         resolve({ code, signal })
       })
     })
-    // Listening means the port answers; the log file is shared, so ask the socket.
-    const started = Date.now()
-    while (child.exitCode === null && child.signalCode === null) {
-      if (await portAnswers(this.port)) {
-        listening = true
-        this.child = child
-        return true
-      }
-      if (Date.now() - started > 30_000) {
-        this.expected = true
-        child.kill('SIGKILL')
-        break
-      }
-      await sleep(50)
+    if (await listened) {
+      this.child = child
+      return true
     }
+    this.expected = true
+    child.kill('SIGKILL')
     await this.exited
     return false
   }
 
-  /** Sends `signal` and waits for the exit (SIGKILL after `timeoutMs`); resolves with how it ended and whether it needed the SIGKILL. */
-  async stop(signal: NodeJS.Signals, timeoutMs = 10_000): Promise<Exit & { forced: boolean }> {
-    const child = this.child
-    if (!child) return { code: null, signal: null, forced: false }
-    this.expected = true
-    mark(this.logFile, `sending ${signal} to relay ${this.index}`)
-    child.kill(signal)
-    let forced = false
-    const timer = setTimeout(() => {
-      forced = true
-      mark(this.logFile, `relay ${this.index} still running ${timeoutMs} ms after ${signal}: SIGKILL`)
-      child.kill('SIGKILL')
-    }, timeoutMs)
-    const exit = await this.exited
-    clearTimeout(timer)
-    return { ...exit, forced }
+  /** Sends `signal` and waits for the exit (SIGKILL after `timeoutMs`); says how it ended and whether it needed the SIGKILL. */
+  stop(signal: NodeJS.Signals, timeoutMs = 10_000): Promise<Exit & { forced: boolean }> {
+    return this.serial(async () => {
+      const child = this.child
+      if (!child) return { code: null, signal: null, forced: false }
+      this.expected = true
+      mark(this.logFile, `sending ${signal} to relay ${this.index}`)
+      child.kill(signal)
+      let forced = false
+      const timer = setTimeout(() => {
+        forced = true
+        mark(this.logFile, `relay ${this.index} still running ${timeoutMs} ms after ${signal}: SIGKILL`)
+        child.kill('SIGKILL')
+      }, timeoutMs)
+      const exit = await this.exited
+      clearTimeout(timer)
+      return { ...exit, forced }
+    })
   }
 }
 
@@ -164,7 +190,7 @@ export class WriterProcess {
     readonly logFile: string,
     onCrash: (writer: WriterProcess, exit: Exit) => void,
   ) {
-    this.child = launchNode([writerEntry, JSON.stringify(config)], logFile, true)
+    this.child = launchNode([writerEntry, JSON.stringify(config)], logFile, 'ipc')
     this.child.on('message', (reply: WriterReply) => {
       const queue = this.waiting.get(reply.type)
       queue?.shift()?.(reply)
@@ -218,23 +244,6 @@ export class WriterProcess {
       this.child.send({ type })
     })
   }
-}
-
-/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-async function portAnswers(port: number): Promise<boolean> {
-  const { createConnection } = await import('node:net')
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port })
-    socket.setTimeout(500, () => {
-      socket.destroy()
-      resolve(false)
-    })
-    socket.once('error', () => resolve(false))
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-  })
 }
 
 export function sleep(ms: number): Promise<void> {
