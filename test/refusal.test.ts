@@ -1,6 +1,7 @@
 /**
- * A refused update is never acknowledged: acks are cumulative, so the relay stops acking a
- * session's memory just below the refused seq until the next handshake. The client keeps
+ * A refused update is never acknowledged: acks are cumulative, so the relay sends no ACK on
+ * that handshake above the highest seq it accepted before the refusal (docs/PROTOCOL.md,
+ * "Acknowledgements"; test/ackRules.test.ts for a refused handshake diff). The client keeps
  * the change pending and hears why. (Later changes that build on the refused one are
  * refused too, as missing dependencies: the client's copy has diverged. Known limit.)
  */
