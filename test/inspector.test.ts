@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { docToJSON } from '@remem/client/protocol'
 import type { Memory, RememClient } from '@remem/client'
 import { type RelayHandle, createToken } from '@remem/server'
+import { parseCliArgs } from '../packages/server/src/cliArgs.ts'
 import { connect, eventually, startRelay } from './helpers.ts'
 import { type RedisServer, startRedis } from './redisServer.ts'
 
@@ -210,6 +211,41 @@ describe('relay inspector', () => {
     expect((await report(relayB, onlyAlpha)).body.memories.map((memory) => memory.name)).toEqual([
       'alpha',
     ])
+  })
+
+  it('asks the authorize hook, with the HTTP request, when the relay has one', async () => {
+    const hooked = await startRelay({
+      redis: redis.url,
+      inspect: true,
+      authorize: ({ token, memory, request }) =>
+        token === 'ops' && request.headers['x-team'] === 'ops' && memory === 'beta'
+          ? 'read'
+          : 'none',
+    })
+    try {
+      const get = (headers: Record<string, string>) =>
+        fetch(`${httpOf(hooked)}/inspect/data`, { headers })
+      expect((await get({})).status).toBe(401)
+      const allowed = (await (
+        await get({ authorization: 'Bearer ops', 'x-team': 'ops' })
+      ).json()) as Report
+      expect(allowed.memories.map((memory) => memory.name)).toEqual(['beta'])
+      const other = (await (await get({ authorization: 'Bearer ops' })).json()) as Report
+      expect(other.memories).toEqual([])
+    } finally {
+      await hooked.close()
+    }
+  })
+
+  it('is on with --inspect or REMEM_INSPECT=1 and off otherwise', () => {
+    const run = (argv: string[], env: Record<string, string> = {}) => {
+      const command = parseCliArgs(argv, env)
+      if (command.kind !== 'run') throw new Error(`not a run: ${command.kind}`)
+      return command.options.inspect
+    }
+    expect(run(['--inspect'])).toBe(true)
+    expect(run([], { REMEM_INSPECT: '1' })).toBe(true)
+    expect(run([])).toBeUndefined()
   })
 
   it('is off unless asked for', async () => {
