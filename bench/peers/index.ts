@@ -8,15 +8,15 @@
  *   --quick               fewer clients, shorter phases, one repetition (a smoke run)
  *   --only=w1,w10         only these workloads (ids below)
  *   --systems=remem,...   only these systems
- *   --profile             remem only, 1 and 10 writers, relay under --cpu-prof: prints the
- *                         functions with the most self time
+ *   --profile             remem only, 1 and 10 writers, the relay's measured phase under V8's
+ *                         CPU profiler (as --cpu-prof): prints the functions with the most self time
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Redis } from 'ioredis'
 import { type Cell, type Suite, type Table, median, round } from '../lib.ts'
-import { topSelfTime } from './profile.ts'
+import { type ProfileEntry, summarizeProfiles } from './profile.ts'
 import type { ServerKind } from './protocol.ts'
 import { ALL_SYSTEMS, type Env, type Sample, type Workload, fanoutWorkload, idleWorkload, writersWorkload } from './workloads.ts'
 
@@ -168,14 +168,17 @@ export const peers: Suite = {
     const tables = [summary, details]
     if (profileDir) {
       const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(profileDir, f))
-      const { entries, totalMs, idleMs } = topSelfTime(files, 25)
-      tables.push({
-        title: `remem relay CPU profile (${files.length} relay process${files.length === 1 ? '' : 'es'}, ${selected.map((w) => w.id).join(' + ')}): top self time`,
-        columns: ['function (file:line)', 'self ms', 'share of busy'],
-        rows: entries.map((e) => [e.name, round(e.selfMs), `${round(e.share * 100, 1)}%`]),
-        notes: [`sampled ${round(totalMs)} ms, of which idle ${round(idleMs)} ms (includes start-up and connection set-up)`],
-      })
-      figures.profile = entries.slice(0, 15).map((e) => ({ name: e.name, selfMs: round(e.selfMs), share: round(e.share, 3) }))
+      const profile = summarizeProfiles(files, 20)
+      const where = `${files.length} measured phase${files.length === 1 ? '' : 's'} of ${selected.map((w) => w.id).join(' + ')}`
+      const note = `sampled ${round(profile.totalMs)} ms, of which idle ${round(profile.idleMs)} ms; share = of busy (non-idle) time`
+      const rows = (entries: ProfileEntry[]): Cell[][] => entries.map((e) => [e.name, round(e.ms), `${round(e.share * 100, 1)}%`])
+      tables.push(
+        { title: `remem relay CPU profile (${where}): top self time`, columns: ['function (file)', 'self ms', 'share'], rows: rows(profile.self), notes: [note] },
+        { title: 'remem relay CPU profile: self time per package or file', columns: ['file', 'self ms', 'share'], rows: rows(profile.files.slice(0, 12)) },
+        { title: 'remem relay CPU profile: relay functions by total time (self + callees)', columns: ['function (file)', 'total ms', 'share'], rows: rows(profile.relayTotal.slice(0, 15)) },
+      )
+      const json = (entries: ProfileEntry[]): unknown => entries.slice(0, 15).map((e) => ({ name: e.name, ms: round(e.ms), share: round(e.share, 3) }))
+      figures.profile = { self: json(profile.self), files: json(profile.files), relayTotal: json(profile.relayTotal) }
     }
     return { tables, figures }
   },

@@ -6,7 +6,7 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { ClientCommand, ClientJob, ClientMessage, ServerKind, ServerMessage } from './protocol.ts'
+import type { ClientCommand, ClientJob, ClientMessage, ServerKind, ServerMessage, ServerRequest } from './protocol.ts'
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100
@@ -99,13 +99,12 @@ class Child<In extends { type: string }, Out extends { type: string }> {
 }
 
 /** A server process (serverProcess.ts). */
-export class ServerProcess extends Child<{ type: 'memory' } | { type: 'exit' }, ServerMessage> {
+export class ServerProcess extends Child<ServerRequest, ServerMessage> {
   url = ''
 
-  /** Forks and waits until it listens. `profileDir`: run it under --cpu-prof, profiles there. */
-  static async start(kind: ServerKind, redisUrl: string, profileDir?: string): Promise<ServerProcess> {
-    const flags = ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]
-    const server = new ServerProcess(`${kind} server`, './serverProcess.ts', [kind, redisUrl], flags)
+  /** Forks and waits until it listens. */
+  static async start(kind: ServerKind, redisUrl: string): Promise<ServerProcess> {
+    const server = new ServerProcess(`${kind} server`, './serverProcess.ts', [kind, redisUrl], ['--expose-gc'])
     try {
       const ready = await server.next('ready', 60_000)
       server.url = `ws://127.0.0.1:${ready.port}`
@@ -120,6 +119,12 @@ export class ServerProcess extends Child<{ type: 'memory' } | { type: 'exit' }, 
   async memory(): Promise<{ rss: number; heapUsed: number }> {
     this.send({ type: 'memory' })
     return this.next('memory', 60_000)
+  }
+
+  /** Starts the CPU profiler, or stops it and writes the profile to `file`. */
+  async profile(file?: string): Promise<void> {
+    this.send(file ? { type: 'profile', action: 'stop', file } : { type: 'profile', action: 'start' })
+    await this.next('profiled', 60_000)
   }
 
   close(): Promise<void> {

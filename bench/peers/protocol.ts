@@ -6,11 +6,17 @@
 /** The systems compared. */
 export type ServerKind = 'remem' | 'hocuspocus' | 'ywebsocket' | 'bare'
 
-export type ServerRequest = { type: 'memory' } | { type: 'exit' }
+export type ServerRequest =
+  | { type: 'memory' }
+  | { type: 'exit' }
+  /** Starts V8's CPU profiler (what `node --cpu-prof` runs), or stops it and writes `file`. */
+  | { type: 'profile'; action: 'start' }
+  | { type: 'profile'; action: 'stop'; file: string }
 
 export type ServerMessage =
   | { type: 'ready'; port: number }
   | { type: 'memory'; rss: number; heapUsed: number }
+  | { type: 'profiled' }
   | { type: 'failed'; message: string }
 
 /** Latency figures of one group of readers, in ms. */

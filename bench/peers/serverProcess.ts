@@ -8,9 +8,12 @@
  *   ywebsocket  @y/websocket-server 0.1.1 (setupWSConnection, documents in memory)
  *   bare        a bare `ws` relay: forwards each frame to the room's other sockets and
  *               answers the sender with a 1-byte ack (the ceiling: no document, no state)
- * It answers `{ type: 'memory' }` with its memory after a full GC, and exits on `{ type: 'exit' }`.
+ * It answers `{ type: 'memory' }` with its memory after a full GC, profiles its CPU between
+ * `{ type: 'profile' }` start and stop (so that start-up is left out), and exits on `{ type: 'exit' }`.
  */
+import { writeFileSync } from 'node:fs'
 import http from 'node:http'
+import { Session } from 'node:inspector/promises'
 import type { WebSocket} from 'ws';
 import { WebSocketServer } from 'ws'
 import type { ServerKind, ServerMessage, ServerRequest } from './protocol.ts'
@@ -109,8 +112,26 @@ const running = await start().catch((error: unknown) => {
   send({ type: 'failed', message: String(error) })
   process.exit(1)
 })
+let profiler: Session | null = null
+async function profile(request: Extract<ServerRequest, { type: 'profile' }>): Promise<void> {
+  if (request.action === 'start') {
+    profiler = new Session()
+    profiler.connect()
+    await profiler.post('Profiler.enable')
+    await profiler.post('Profiler.start')
+  } else if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop')
+    writeFileSync(request.file, JSON.stringify(profile))
+    profiler.disconnect()
+    profiler = null
+  }
+  send({ type: 'profiled' })
+}
+
 process.on('message', (request: ServerRequest) => {
-  if (request.type === 'memory') {
+  if (request.type === 'profile') {
+    void profile(request)
+  } else if (request.type === 'memory') {
     globalThis.gc?.()
     globalThis.gc?.()
     const usage = process.memoryUsage()

@@ -28,7 +28,7 @@ export interface Sample {
 export interface Env {
   redisUrl: string
   redisPid: number | undefined
-  /** Directory for --cpu-prof profiles of remem servers, if profiling. */
+  /** Directory for CPU profiles of remem servers' measured phases, if profiling. */
   profileDir?: string | undefined
   /** A unique document name. */
   name(prefix: string): string
@@ -61,13 +61,10 @@ function cpuMeter(pids: Record<string, number | undefined>): () => Record<string
   }
 }
 
-const profileDirOf = (env: Env, system: ServerKind): string | undefined =>
-  system === 'remem' ? env.profileDir : undefined
-
 async function withServers<T>(env: Env, system: ServerKind, count: number, body: (servers: ServerProcess[]) => Promise<T>): Promise<T> {
   const servers: ServerProcess[] = []
   try {
-    for (let i = 0; i < count; i++) servers.push(await ServerProcess.start(system, env.redisUrl, profileDirOf(env, system)))
+    for (let i = 0; i < count; i++) servers.push(await ServerProcess.start(system, env.redisUrl))
     return await body(servers)
   } finally {
     await Promise.all(servers.map((server) => server.close()))
@@ -94,11 +91,14 @@ export function writersWorkload(id: string, label: string, writers: number, docs
           warmupMs: Math.min(1_000, durationMs / 3),
           durationMs,
         })
+        const profiling = env.profileDir !== undefined && system === 'remem'
         try {
           await group.next('measuring')
+          if (profiling) await server!.profile()
           const meter = cpuMeter({ server: server!.pid, clients: group.pid, redis: env.redisPid })
           await group.next('measured')
           const cpu = meter()
+          if (profiling) await server!.profile(`${env.profileDir}/${names[0]}.cpuprofile`)
           const done = await group.next('done')
           return {
             value: (done.acked! / done.elapsedMs!) * 1000,

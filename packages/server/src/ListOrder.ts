@@ -270,31 +270,32 @@ export class ListOrder {
       this.hadAt.set(item, carried)
       return carried
     }
-    const seen = new Map(carried ?? [])
-    const see = (id: Y.ID | null): void => {
-      if (id && (seen.get(id.client) ?? -1) < id.clock) seen.set(id.client, id.clock)
-    }
+    const seen = new Map(carried)
     const previous = item.id.clock + offset - 1
-    const refs = [item.origin, item.rightOrigin, item.parent instanceof Y.ID ? item.parent : null]
-    if (previous >= 0) refs.push(Y.createID(item.id.client, previous))
-    for (const ref of refs) {
-      if (!ref) continue
-      see(ref)
-      if (inDoc(this.doc, ref)) {
-        const neighbour = docStruct(this.doc, ref)
-        if (neighbour instanceof Y.Item) {
-          see(neighbour.origin)
-          see(neighbour.rightOrigin)
-          see((neighbour.parent as Y.AbstractType<unknown> | null)?._item?.id ?? null)
-        }
-      } else {
-        for (const [client, clock] of this.hadAt.get(updateStruct(this.sections, ref)) ?? [])
-          see(Y.createID(client, clock))
-      }
-    }
+    this.seeWithNeighbours(seen, item.origin)
+    this.seeWithNeighbours(seen, item.rightOrigin)
+    if (item.parent instanceof Y.ID) this.seeWithNeighbours(seen, item.parent)
+    if (previous >= 0) this.seeWithNeighbours(seen, Y.createID(item.id.client, previous))
     this.had.set(item.id.client, seen)
     this.hadAt.set(item, seen)
     return seen
+  }
+
+  /** Adds `ref` to `seen`, and what its struct refers to (what its author had). */
+  private seeWithNeighbours(seen: Map<number, number>, ref: Y.ID | null): void {
+    if (!ref) return
+    see(seen, ref)
+    if (inDoc(this.doc, ref)) {
+      const neighbour = docStruct(this.doc, ref)
+      if (neighbour instanceof Y.Item) {
+        see(seen, neighbour.origin)
+        see(seen, neighbour.rightOrigin)
+        see(seen, (neighbour.parent as Y.AbstractType<unknown> | null)?._item?.id ?? null)
+      }
+    } else {
+      const had = this.hadAt.get(updateStruct(this.sections, ref))
+      if (had) for (const [client, clock] of had) see(seen, Y.createID(client, clock))
+    }
   }
 
   /** Some item of the document's list an item lands in, or null when it is empty or new. */
@@ -316,6 +317,11 @@ export class ListOrder {
       this.positions.set(next, index++)
     return this.positions.get(item)!
   }
+}
+
+/** Records in `seen` (clocks per client) that `id` was had. */
+function see(seen: Map<number, number>, id: Y.ID | null): void {
+  if (id && (seen.get(id.client) ?? -1) < id.clock) seen.set(id.client, id.clock)
 }
 
 /** Whether `had` (clocks per client) covers `client` at `clock`. */

@@ -24,6 +24,21 @@ import {
   updateStruct,
 } from './updateStructs.ts'
 
+/** The next struct of one client's section to integrate. */
+interface Cursor {
+  structs: Struct[]
+  i: number
+}
+
+/** The cursor of the highest client with structs left, dropping finished ones from `order`. */
+function nextTarget(cursors: Map<number, Cursor>, order: number[]): Cursor | null {
+  for (;;) {
+    const target = order.length > 0 ? cursors.get(order[order.length - 1]!)! : null
+    if (target === null || target.i < target.structs.length) return target
+    order.pop()
+  }
+}
+
 export class UpdateRehearsal {
   /** Clock per client as integration proceeds. */
   private readonly state = new Map<number, number>()
@@ -42,57 +57,68 @@ export class UpdateRehearsal {
 
   /** Runs the replay; throws a {@link Refusal} at the first problem. */
   run(): void {
-    const cursors = new Map(
-      [...this.sections].map(([client, structs]) => [client, { structs, i: 0 }]),
-    )
+    if (this.sections.size === 1) {
+      // One client (the common small update): Yjs integrates its structs in order, and a
+      // struct needing another client's items can only be refused (the update has none).
+      for (const structs of this.sections.values()) for (const struct of structs) this.integrate(struct)
+      return
+    }
+    const cursors = new Map<number, Cursor>()
+    for (const [client, structs] of this.sections) cursors.set(client, { structs, i: 0 })
     // Yjs takes clients in descending order and follows dependencies with a stack.
     const order = [...cursors.keys()].sort((a, b) => a - b)
-    const nextTarget = (): { structs: Struct[]; i: number } | null => {
-      for (;;) {
-        const target = order.length > 0 ? cursors.get(order[order.length - 1]!)! : null
-        if (target === null || target.i < target.structs.length) return target
-        order.pop()
-      }
-    }
-    let target = nextTarget()
+    let target = nextTarget(cursors, order)
     if (target === null) return
     let head = target.structs[target.i++]!
     const stack: Struct[] = []
     for (;;) {
-      const offset = this.clock(head.id.client) - head.id.clock
-      if (offset < 0) {
-        refuse(
-          ErrorCode.missingDependencies,
-          `update depends on clocks of client ${head.id.client} it does not carry`,
-        )
-      }
-      const missing = this.missingClient(head)
+      const missing = this.integrate(head, cursors)
       if (missing !== null) {
         stack.push(head)
-        const refs = cursors.get(missing)
-        if (!refs || refs.i === refs.structs.length) {
-          refuse(
-            ErrorCode.missingDependencies,
-            `update refers to items of client ${missing} the relay does not have`,
-          )
-        }
-        head = refs!.structs[refs!.i++]!
+        const refs = cursors.get(missing)!
+        head = refs.structs[refs.i++]!
         continue
-      }
-      if (offset < head.length) {
-        this.place(head, offset)
-        this.state.set(head.id.client, head.id.clock + head.length)
       }
       if (stack.length > 0) {
         head = stack.pop()!
       } else if (target !== null && target.i < target.structs.length) {
         head = target.structs[target.i++]!
       } else {
-        target = nextTarget()
+        target = nextTarget(cursors, order)
         if (target === null) break
         head = target.structs[target.i++]!
       }
     }
+  }
+
+  /**
+   * Integrates `head` if it can be: returns the client whose next struct must come first
+   * (one the update still carries), or null once `head` is done.
+   */
+  private integrate(head: Struct, cursors?: Map<number, Cursor>): number | null {
+    const offset = this.clock(head.id.client) - head.id.clock
+    if (offset < 0) {
+      refuse(
+        ErrorCode.missingDependencies,
+        `update depends on clocks of client ${head.id.client} it does not carry`,
+      )
+    }
+    const missing = this.missingClient(head)
+    if (missing !== null) {
+      const refs = cursors?.get(missing)
+      if (!refs || refs.i === refs.structs.length) {
+        refuse(
+          ErrorCode.missingDependencies,
+          `update refers to items of client ${missing} the relay does not have`,
+        )
+      }
+      return missing
+    }
+    if (offset < head.length) {
+      this.place(head, offset)
+      this.state.set(head.id.client, head.id.clock + head.length)
+    }
+    return null
   }
 
   /** A client's clock at this point of the replay (after `run`: once the update is in). */
@@ -103,11 +129,13 @@ export class UpdateRehearsal {
   /** `Item.getMissing`'s first half: a client whose structs this one needs first. */
   private missingClient(struct: Struct): number | null {
     if (!(struct instanceof Y.Item)) return null
-    const parent = struct.parent instanceof Y.ID ? struct.parent : null
-    for (const ref of [struct.origin, struct.rightOrigin, parent]) {
-      if (ref && ref.client !== struct.id.client && ref.clock >= this.clock(ref.client))
-        return ref.client
-    }
+    const own = struct.id.client
+    const { origin, rightOrigin, parent } = struct
+    if (origin && origin.client !== own && origin.clock >= this.clock(origin.client)) return origin.client
+    if (rightOrigin && rightOrigin.client !== own && rightOrigin.clock >= this.clock(rightOrigin.client))
+      return rightOrigin.client
+    if (parent instanceof Y.ID && parent.client !== own && parent.clock >= this.clock(parent.client))
+      return parent.client
     return null
   }
 

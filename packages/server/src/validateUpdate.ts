@@ -162,15 +162,15 @@ function checkContent(struct: Struct): void {
       `update writes root type "${parent.slice(0, 100)}"; remem uses "${ROOT_NAME}" only`,
     )
   }
-  const refs = [struct.origin, struct.rightOrigin, parent instanceof Y.ID ? parent : null]
-  for (const ref of refs) {
-    // Yjs assumes a client's own references point backwards; others make it throw midway.
-    if (ref && ref.client === struct.id.client && ref.clock >= struct.id.clock) {
-      refuse(
-        ErrorCode.missingDependencies,
-        `update refers to a later clock of client ${ref.client}`,
-      )
-    }
+  // Yjs assumes a client's own references point backwards; others make it throw midway.
+  pointsBack(struct, struct.origin)
+  pointsBack(struct, struct.rightOrigin)
+  if (parent instanceof Y.ID) pointsBack(struct, parent)
+}
+
+function pointsBack(struct: Y.Item, ref: Y.ID | null): void {
+  if (ref && ref.client === struct.id.client && ref.clock >= struct.id.clock) {
+    refuse(ErrorCode.missingDependencies, `update refers to a later clock of client ${ref.client}`)
   }
 }
 
