@@ -7,6 +7,7 @@ import { Cluster, Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type RelayOptions, RedisClusterStore } from '@remem/server'
 import { type SyncedList } from '@remem/client'
+import { startCliRelay } from './cliRelay.ts'
 import { connect, dropFirstBroadcast, eventually, sleep, startRelay } from './helpers.ts'
 import { type RedisCluster, startRedisCluster } from './redisCluster.ts'
 
@@ -91,6 +92,21 @@ describe('clients and relays on a Redis Cluster', () => {
         expect(Object.keys(a.toJSON()).sort()).toEqual(['from', 'list'])
       })
     }
+  })
+
+  it('remem-relay --redis-cluster serves clients, and warns when acks wait for missing replicas', async () => {
+    const cli = await startCliRelay(['--port', '0', '--ack-replicas', '2'], {
+      REDIS_CLUSTER_NODES: cluster.seeds.slice(0, 2).join(','),
+    })
+    cleanups.push(() => cli.stop())
+    expect(cli.line).toContain('store: cluster redis://127.0.0.1:')
+    expect(cli.output().stderr).toMatch(/--ack-replicas 2 but .* has 1 connected replicas/)
+    const [a, b] = [open(cli.url, 'cli'), open(cli.url, 'cli')]
+    a.set('via', 'cli')
+    // With 2 replicas asked of a cluster with 1 per primary, nothing is acknowledged...
+    await eventually(() => expect(b.get('via')).toBe('cli'))
+    await sleep(300)
+    expect(a.status.pending).toBeGreaterThan(0)
   })
 
   it('recovers a dropped sharded pub/sub message from the log', async () => {

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs'
 import { CliUsageError, type CliRelayOptions, USAGE, parseCliArgs } from './cliArgs.ts'
 import { describeRedis } from './redisConfig.ts'
+import { describeCluster } from './store/clusterNodes.ts'
 
 await main(process.argv.slice(2), process.env)
 
@@ -65,7 +66,11 @@ async function run(options: CliRelayOptions): Promise<void> {
     process.exit(1)
   }
 
-  const store = options.redis === undefined ? 'embedded' : `redis ${describeRedis(options.redis)}`
+  const store = options.redisCluster
+    ? describeCluster(options.redisCluster)
+    : options.redis === undefined
+      ? 'embedded'
+      : `redis ${describeRedis(options.redis)}`
   const keyspace =
     options.keyspace === 'off'
       ? `, keyspace off: reconcile every ${options.reconcileIntervalMs ?? 5000} ms`

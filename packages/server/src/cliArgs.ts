@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util'
 import { type TokenCommandOptions, parseTokenArgs } from './auth/tokenArgs.ts'
 import { MIN_SECRET_LENGTH } from './auth/token.ts'
 import { type RedisConfig, redisConfigFrom } from './redisConfig.ts'
+import { redisClusterConfigFrom } from './redisClusterConfig.ts'
+import type { RedisClusterConfig } from './store/clusterNodes.ts'
 import type { KeyspaceMode } from './store/Projection.ts'
 
 /** What `remem-relay` was asked to do. */
@@ -22,6 +24,10 @@ export interface CliRelayOptions {
   host: string
   /** Absent: the embedded store. */
   redis?: RedisConfig
+  /** A Redis Cluster instead of `redis`. */
+  redisCluster?: RedisClusterConfig
+  /** Replicas that must hold an update before it is acked. Absent: 0. */
+  ackReplicas?: number
   prefix: string
   idleUnloadMs?: number
   /** Absent: createRelay's default, 'on'. */
@@ -50,6 +56,8 @@ const optionSpec = {
   port: { type: 'string', short: 'p' },
   host: { type: 'string' },
   redis: { type: 'string' },
+  'redis-cluster': { type: 'string' },
+  'ack-replicas': { type: 'string' },
   prefix: { type: 'string' },
   'redis-connect-timeout-ms': { type: 'string' },
   'redis-command-timeout-ms': { type: 'string' },
@@ -109,6 +117,13 @@ Redis connection:
                                   env REDIS_TLS_CA
       --redis-tls-insecure        do not verify the server's certificate (tests only); implies TLS
                                   env REDIS_TLS_INSECURE=1
+      --redis-cluster <nodes>     a Redis Cluster instead: comma-separated host:port of some of
+                                  its nodes (the others are discovered); REDIS_USERNAME,
+                                  REDIS_PASSWORD, the TLS and timeout settings apply to every node
+                                  env REDIS_CLUSTER_NODES
+      --ack-replicas <n>          acknowledge an update only once n replicas hold it (WAIT), so
+                                  acks survive a failover; costs a replication round trip
+                                  env REMEM_ACK_REPLICAS, default 0
       --redis-connect-timeout-ms <n>
                                   give up a connection attempt after n ms
                                   env REDIS_CONNECT_TIMEOUT_MS, default 5000
@@ -214,22 +229,26 @@ export function parseCliArgs(
     throw new CliUsageError('--redis needs a URL, e.g. redis://127.0.0.1:6379')
   }
   try {
-    redis = redisConfigFrom(
-      {
-        url: values.redis,
-        connectTimeoutMs: values['redis-connect-timeout-ms'],
-        commandTimeoutMs: values['redis-command-timeout-ms'],
-        tls: values['redis-tls'],
-        tlsCa: values['redis-tls-ca'],
-        tlsInsecure: values['redis-tls-insecure'],
-      },
-      env,
-      readFile,
-    )
+    const flags = {
+      url: values.redis,
+      connectTimeoutMs: values['redis-connect-timeout-ms'],
+      commandTimeoutMs: values['redis-command-timeout-ms'],
+      tls: values['redis-tls'],
+      tlsCa: values['redis-tls-ca'],
+      tlsInsecure: values['redis-tls-insecure'],
+    }
+    const cluster = redisClusterConfigFrom({ ...flags, nodes: values['redis-cluster'] }, env, readFile)
+    if (cluster !== undefined) options.redisCluster = cluster
+    else redis = redisConfigFrom(flags, env, readFile)
   } catch (error) {
     throw new CliUsageError(error instanceof Error ? error.message : String(error))
   }
   if (redis !== undefined) options.redis = redis
+  const ackReplicas = values['ack-replicas'] ?? fromEnv('REMEM_ACK_REPLICAS')
+  if (ackReplicas !== undefined) {
+    const source = values['ack-replicas'] !== undefined ? '--ack-replicas' : 'REMEM_ACK_REPLICAS'
+    options.ackReplicas = checkInteger(ackReplicas, source, 0, 100)
+  }
 
   const keyspace = values.keyspace ?? fromEnv('REMEM_KEYSPACE')
   if (keyspace !== undefined) {

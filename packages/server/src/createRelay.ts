@@ -11,7 +11,7 @@ import { DEFAULT_MAX_AWARENESS_BYTES } from './RoomAwareness.ts'
 import { openStore } from './store/openStore.ts'
 import { RedisStore } from './store/RedisStore.ts'
 import type { KeyspaceMode } from './store/Projection.ts'
-import type { RedisClusterTarget } from './store/redisClusterConnection.ts'
+import type { RedisClusterTarget } from './store/clusterNodes.ts'
 import type { RedisTarget } from './store/redisUrl.ts'
 import type { Store } from './store/Store.ts'
 

@@ -5,7 +5,7 @@ export { MemoryRoom } from './MemoryRoom.ts'
 export { EmbeddedStore } from './store/EmbeddedStore.ts'
 export { RedisStore } from './store/RedisStore.ts'
 export { RedisClusterStore } from './store/RedisClusterStore.ts'
-export type { RedisClusterConfig, RedisClusterTarget } from './store/redisClusterConnection.ts'
+export type { RedisClusterConfig, RedisClusterTarget } from './store/clusterNodes.ts'
 export { compareIds } from './store/Store.ts'
 export type {
   AppendResult,

@@ -9,7 +9,8 @@ import { ClusterProjection } from './ClusterProjection.ts'
 import type { KeyspaceMode } from './Projection.ts'
 import type { RedisProjection } from './RedisProjection.ts'
 import { RedisStore, type RedisStoreOptions } from './RedisStore.ts'
-import { type RedisClusterTarget, createClusterConnection, describeCluster } from './redisClusterConnection.ts'
+import { type RedisClusterTarget, describeCluster } from './clusterNodes.ts'
+import { createClusterConnection } from './redisClusterConnection.ts'
 import { appendScript } from './redisScripts.ts'
 
 /** Options of {@link RedisClusterStore.connectCluster}. */

@@ -7,7 +7,7 @@ import { EmbeddedStore } from './EmbeddedStore.ts'
 import type { KeyspaceMode } from './Projection.ts'
 import { RedisClusterStore } from './RedisClusterStore.ts'
 import { RedisStore } from './RedisStore.ts'
-import type { RedisClusterTarget } from './redisClusterConnection.ts'
+import type { RedisClusterTarget } from './clusterNodes.ts'
 import type { RedisTarget } from './redisUrl.ts'
 import type { Store } from './Store.ts'
 
