@@ -1,11 +1,13 @@
-// `npm test`: installs what is missing, then runs lint, typecheck, unit tests (vitest) and
-// end-to-end tests (Playwright in the system Chromium), and ends with one line:
-// `N passed, N failed`. Lint and typecheck count as one test each. Every step runs even when
-// an earlier one failed, so the count covers everything. The summary is also written to
-// .reports/summary.txt (.ci/run prints it last).
+// `npm test`: installs what is missing, then runs lint, typecheck, the build (`npm run
+// build`), unit tests (vitest), the packaging tests (test/packaging: publint, attw, the
+// bundle-size budget and the packed-tarball test, which need the build and the npm registry)
+// and end-to-end tests (Playwright in the system Chromium), and ends with one line:
+// `N passed, N failed`. Lint, typecheck and build count as one test each. Every step runs
+// even when an earlier one failed, so the count covers everything. The summary is also
+// written to .reports/summary.txt (.ci/run prints it last).
 //
 //   npm test                    everything
-//   npm test -- --unit-only     skip the end-to-end tests
+//   npm test -- --unit-only     skip the packaging and end-to-end tests
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -21,10 +23,11 @@ if (unknown.length > 0) {
 
 const reports = join(root, '.reports')
 const vitestReport = join(reports, 'vitest.json')
+const packagingReport = join(reports, 'packaging.json')
 const playwrightReport = join(reports, 'playwright.json')
 const summaryFile = join(reports, 'summary.txt')
 mkdirSync(reports, { recursive: true })
-for (const file of [vitestReport, playwrightReport, summaryFile]) rmSync(file, { force: true })
+for (const file of [vitestReport, packagingReport, playwrightReport, summaryFile]) rmSync(file, { force: true })
 
 ensureAllNpmDeps()
 ensureDebianPackages(
@@ -42,8 +45,18 @@ results.push(single('lint', lint))
 const typecheck = await run('typecheck', 'tsc', ['-p', 'tsconfig.json', '--noEmit'])
 results.push(single('typecheck', typecheck))
 
+const build = await run('build', 'tsdown', [])
+results.push(single('build', build))
+
 const unit = await run('unit', 'vitest', ['run'], { REMEM_REPORT: vitestReport })
-results.push(fromVitest(unit))
+results.push(fromVitest('unit', unit, vitestReport))
+
+if (!unitOnly) {
+  const packaging = await run('packaging', 'vitest', ['run', '-c', 'test/packaging/vitest.config.ts'], {
+    REMEM_REPORT: packagingReport,
+  })
+  results.push(fromVitest('packaging', packaging, packagingReport))
+}
 
 if (!unitOnly) {
   const e2e = await run('e2e', 'playwright', ['test', '-c', 'e2e/playwright.config.ts'], {
@@ -60,7 +73,7 @@ writeFileSync(summaryFile, summary + '\n')
 console.log('\nremem test summary')
 for (const r of results) {
   const note = r.note ? `  (${r.note})` : ''
-  console.log(`  ${r.name.padEnd(10)} ${r.passed} passed, ${r.failed} failed${note}`)
+  console.log(`  ${r.name.padEnd(11)} ${r.passed} passed, ${r.failed} failed${note}`)
 }
 console.log(summary)
 process.exitCode = failed > 0 ? 1 : 0
@@ -97,9 +110,9 @@ function readJson(file) {
   }
 }
 
-function fromVitest(code) {
-  const report = existsSync(vitestReport) ? readJson(vitestReport) : undefined
-  if (!report) return { name: 'unit', passed: 0, failed: 1, note: 'no report: vitest crashed' }
+function fromVitest(name, code, reportFile) {
+  const report = existsSync(reportFile) ? readJson(reportFile) : undefined
+  if (!report) return { name, passed: 0, failed: 1, note: 'no report: vitest crashed' }
   const passed = report.numPassedTests ?? 0
   let failed = report.numFailedTests ?? 0
   // A test file that fails to load has no tests, so numFailedTests misses it.
@@ -115,7 +128,7 @@ function fromVitest(code) {
     failed = 1
     notes.push(`vitest exited ${code}: see its output`)
   }
-  return { name: 'unit', passed, failed, ...(notes.length ? { note: notes.join('; ') } : {}) }
+  return { name, passed, failed, ...(notes.length ? { note: notes.join('; ') } : {}) }
 }
 
 function fromPlaywright(code) {
