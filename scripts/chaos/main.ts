@@ -102,7 +102,9 @@ async function run(): Promise<string[]> {
   )
   redis = await startRedis({ persist: true, args: ['--notify-keyspace-events', 'KEA'] })
   for (let i = 0; i < options.relays; i++) {
-    relays.push(new RelayProcess(i, await freePort(), redis.url, join(logDir, `relay-${i}.log`), onRelayCrash))
+    relays.push(
+      new RelayProcess(i, await freePort(), redis.url, join(logDir, `relay-${i}.log`), onRelayCrash, options.traceRedisCommands),
+    )
   }
   await Promise.all(relays.map((relay) => relay.start()))
   say(`redis ${redis.url} (dir ${redis.dir}); relays ${relays.map((relay) => relay.url).join(' ')}`)

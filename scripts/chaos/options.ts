@@ -18,11 +18,14 @@ export interface ChaosOptions {
   noFaults: boolean
   /** Only these fault kinds (all when absent), to narrow a failure down. */
   faults?: string[]
+  /** Relays record where each Redis command was sent from (see traceRedisCommands.ts). */
+  traceRedisCommands: boolean
 }
 
 export const USAGE = `usage: npm run chaos -- [--seed N] [--seconds S] [--relays 2] [--writers 4]
                       [--memories 2] [--settle-seconds 60] [--self-test] [--keep-logs] [--no-faults]
-                      [--faults relayKill,relayTerm,redisKill,redisPause,pubsubKill,writerKill]`
+                      [--faults relayKill,relayTerm,redisKill,redisPause,pubsubKill,writerKill]
+                      [--trace-redis-commands]`
 
 /** Parses argv; throws an Error whose message says what to change. */
 export function parseChaosArgs(argv: string[]): ChaosOptions {
@@ -39,6 +42,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
       'keep-logs': { type: 'boolean' },
       'no-faults': { type: 'boolean' },
       faults: { type: 'string' },
+      'trace-redis-commands': { type: 'boolean' },
     },
   })
   const int = (name: string, text: string | undefined, fallback: number, min: number): number => {
@@ -57,6 +61,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
     selfTest: values['self-test'] ?? false,
     keepLogs: values['keep-logs'] ?? false,
     noFaults: values['no-faults'] ?? false,
+    traceRedisCommands: values['trace-redis-commands'] ?? false,
     ...(values.faults === undefined ? {} : { faults: values.faults.split(',').filter(Boolean) }),
   }
 }

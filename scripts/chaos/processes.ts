@@ -12,6 +12,7 @@ import type { WriterConfig, WriterReply } from './writer.ts'
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const cli = fileURLToPath(new URL('../../packages/server/src/cli.ts', import.meta.url))
 const writerEntry = fileURLToPath(new URL('./writer.ts', import.meta.url))
+const tracePreload = fileURLToPath(new URL('./traceRedisCommands.ts', import.meta.url))
 const nodeArgs = ['--conditions=@remem/source', '--import', 'tsx']
 const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => {
   try {
@@ -90,6 +91,8 @@ export class RelayProcess {
     readonly logFile: string,
     /** Called when the relay exits without the harness having signalled it. */
     private readonly onCrash: (relay: RelayProcess, exit: Exit) => void,
+    /** Preload traceRedisCommands.ts (a diagnostic). */
+    private readonly traceCommands = false,
   ) {}
 
   get url(): string {
@@ -120,7 +123,7 @@ export class RelayProcess {
   private async startOnce(): Promise<boolean> {
     mark(this.logFile, `starting relay ${this.index} on port ${this.port}`)
     const child = launchNode(
-      [cli, '--port', String(this.port), '--host', '127.0.0.1', '--redis', this.redisUrl, '--log-level', 'info'],
+      [...(this.traceCommands ? ['--import', tracePreload] : []), cli, '--port', String(this.port), '--host', '127.0.0.1', '--redis', this.redisUrl, '--log-level', 'info'],
       this.logFile,
       'pipe',
     )
