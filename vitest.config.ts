@@ -44,6 +44,17 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'devtools',
+          include: ['packages/devtools/src/**/__tests__/**/*.test.{ts,tsx}'],
+          environment: 'jsdom',
+          // Node's Uint8Array and ArrayBuffer back in place of jsdom's (see the file).
+          setupFiles: ['packages/react/src/__tests__/setup.ts'],
+          testTimeout: 20_000,
+        },
+      },
       reactProject('react', '19'),
       // The same tests against React 18: react, react-dom and Testing Library (which imports
       // them) resolve to test/react18/node_modules, where npm installed React 18.

@@ -28,8 +28,9 @@ export function Panel({ client, initialMemory, onClose }: PanelProps): ReactElem
     event.preventDefault()
     const next = names[(index + step + names.length) % names.length]!
     setChosen(next)
-    const list = event.currentTarget.closest('[role="tablist"]')
-    list?.querySelector<HTMLButtonElement>(`[data-memory="${CSS.escape(next)}"]`)?.focus()
+    const tabs =
+      event.currentTarget.parentElement?.querySelectorAll<HTMLButtonElement>('[role="tab"]')
+    tabs?.[names.indexOf(next)]?.focus()
   }
 
   return (
