@@ -29,6 +29,7 @@ let alpha: Memory
 let beta: Memory
 
 interface Report {
+  more: string[]
   relay: { store: string; connections: number }
   memories: Array<{
     name: string
@@ -123,6 +124,11 @@ describe('relay inspector', () => {
     const { body } = await report(relayA, readToken)
     expect(memoryIn(body, 'alpha').loaded).toBe(true)
     expect(memoryIn(body, 'beta').loaded).toBe(false)
+    expect(body.more).toEqual([])
+    const one = await fetch(`${httpOf(relayA)}/inspect/data?memory=beta`, {
+      headers: { authorization: `Bearer ${readToken}` },
+    })
+    expect(((await one.json()) as Report).memories.map((memory) => memory.name)).toEqual(['beta'])
   })
 
   it('shows document, snapshot and log sizes that match Redis', async () => {

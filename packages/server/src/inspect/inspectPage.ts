@@ -33,6 +33,7 @@ input, button { font: inherit; background: #16181d; color: inherit; border: 1px 
 </form>
 <p id="status" role="status"></p>
 <div id="memories"></div>
+<p id="more" class="muted"></p>
 <h3>Refusals (connections, tokens)</h3><div id="refusals"></div>
 <h3>Live tail</h3><div id="tail"></div>
 </main>
@@ -90,6 +91,7 @@ function render(report) {
     return section
   })
   if (focused === null) $('memories').replaceChildren(...sections)
+  $('more').textContent = report.more.length === 0 ? '' : report.more.length + ' more (open /inspect?memory=<name>#token=… for one): ' + report.more.join(', ')
   $('refusals').replaceChildren(table(['time', 'reason'], report.refusals.slice().reverse().map((refusal) => [time(refusal.at), refusal.reason])))
   $('tail').replaceChildren(table(['time', 'memory', 'from', 'bytes'], report.tail.slice().reverse().slice(0, 50).map((entry) => [time(entry.at), entry.memory, entry.from, bytes(entry.bytes)])))
 }
@@ -98,7 +100,8 @@ async function poll() {
   clearTimeout(timer)
   if (!OPEN && !token()) { $('login').hidden = false; $('status').textContent = ''; return }
   try {
-    const response = await fetch('/inspect/data', { headers: headers() })
+    const only = new URLSearchParams(location.search).get('memory')
+    const response = await fetch('/inspect/data' + (only ? '?memory=' + encodeURIComponent(only) : ''), { headers: headers() })
     const body = await response.json()
     if (response.status === 401) { $('login').hidden = false; $('status').textContent = 'refused (401): ' + body.error; return }
     if (!response.ok) throw new Error(body.error)

@@ -59,6 +59,8 @@ export interface InspectReport {
     readonly loadedMemories: number
   }
   readonly memories: readonly InspectedMemory[]
+  /** Names of further visible memories, not detailed (past `limit`; ask with `memory`). */
+  readonly more: readonly string[]
   /** Refusals that concern no single memory (tokens, upgrades). */
   readonly refusals: readonly InspectedRefusal[]
   readonly tail: readonly TailEntry[]
@@ -75,21 +77,39 @@ export interface ReportSource {
 const NAME = '[A-Za-z0-9_.@-]{1,200}'
 
 /** Builds the report of the memories `accessOf` lets the caller see. */
+/** Which memories to detail: each one costs a read of its whole log. */
+export interface ReportScope {
+  /** Only this memory. */
+  memory?: string | undefined
+  /** At most this many, loaded ones first, then by name. @default 50 */
+  limit?: number
+}
+
+/** Builds the report of the memories `accessOf` lets the caller see. */
 export async function inspectReport(
   source: ReportSource,
   accessOf: (name: string) => Promise<Access>,
+  scope: ReportScope = {},
 ): Promise<InspectReport> {
   const { relay, inspector, redis, prefix } = source
   for (const room of relay.rooms.values()) inspector.follow(room)
-  const names = new Set(relay.rooms.keys())
+  const found = new Set(relay.rooms.keys())
   for (const name of redis ? await scanMemories(redis, prefix) : embeddedMemories(relay))
-    names.add(name)
+    found.add(name)
+  const names = [...found]
+    .filter((name) => scope.memory === undefined || name === scope.memory)
+    .sort((a, b) => Number(relay.rooms.has(b)) - Number(relay.rooms.has(a)) || (a < b ? -1 : 1))
+  const limit = scope.limit ?? 50
   const memories: InspectedMemory[] = []
-  for (const name of [...names].sort()) {
+  const more: string[] = []
+  for (const name of names) {
     const access = await accessOf(name)
     if (access === 'none') continue
-    memories.push(await inspectMemory(source, name, access))
+    if (memories.length < limit) memories.push(await inspectMemory(source, name, access))
+    else more.push(name)
   }
+  memories.sort((a, b) => (a.name < b.name ? -1 : 1))
+  const visible = new Set([...memories.map((memory) => memory.name), ...more])
   return {
     relay: {
       id: relay.id,
@@ -99,8 +119,9 @@ export async function inspectReport(
       loadedMemories: relay.rooms.size,
     },
     memories,
+    more: more.sort(),
     refusals: inspector.relayRefusals,
-    tail: inspector.tail.filter((entry) => memories.some((memory) => memory.name === entry.memory)),
+    tail: inspector.tail.filter((entry) => visible.has(entry.memory)),
   }
 }
 

@@ -4,7 +4,8 @@
  *
  *   GET  /inspect          the page (static; it asks for a token and keeps it in the URL's
  *                          fragment, which browsers never send)
- *   GET  /inspect/data     the report as JSON (inspectReport.ts)
+ *   GET  /inspect/data     the report as JSON (inspectReport.ts): 50 memories in detail,
+ *                          loaded ones first, the names of the rest; `?memory=<name>` for one
  *   POST /inspect/write    `{ memory, key, value }` sets a top-level key, `{ memory, key,
  *                          delete: true }` deletes it: a normal, persisted, synced change;
  *                          only with write access to that memory (else 403)
@@ -65,8 +66,10 @@ type Endpoint = (
   response: ServerResponse,
 ) => Promise<void>
 
-const serveData: Endpoint = async (source, accessOf, _request, response) => {
-  send(response, 200, await inspectReport(source, accessOf))
+const serveData: Endpoint = async (source, accessOf, request, response) => {
+  const query = new URL(request.url ?? '/', 'http://relay').searchParams
+  const memory = query.get('memory') ?? undefined
+  send(response, 200, await inspectReport(source, accessOf, { memory }))
 }
 
 const serveWrite: Endpoint = async (source, accessOf, request, response) => {
