@@ -38,6 +38,11 @@ export interface RedisCluster {
    * promoted and every running node reports `cluster_state:ok`. Returns the killed node.
    */
   killPrimaryOf(key: string): Promise<ClusterNode>
+  /**
+   * Restarts a killed node; it rejoins as a replica of whoever took its slots. Resolves once
+   * it is in sync with its primary.
+   */
+  rejoin(node: ClusterNode): Promise<void>
   /** Resolves once every running node reports `cluster_state:ok` and agrees on slot owners. */
   waitHealthy(timeoutMs?: number): Promise<void>
   /** Stops every node and removes their directories. */
@@ -202,6 +207,15 @@ export async function startRedisCluster(options: StartClusterOptions = {}): Prom
       )
       await waitHealthy()
       return victim
+    },
+    async rejoin(node) {
+      await node.server.restart()
+      await until(
+        `${node.port} in sync as a replica`,
+        async () => /master_link_status:up/.test(await onNode(node.port, (redis) => redis.info('replication'))),
+        20_000,
+      )
+      await waitHealthy()
     },
     waitHealthy,
     stop,
