@@ -204,6 +204,23 @@ describe('projection on a Redis Cluster', () => {
     await eventually(() => expect(mem.toJSON()).toEqual({ x: 2 }), { timeoutMs: 15_000 })
   })
 
+  it('a delete whose notification was missed is found by reconcile through the orphan record', async () => {
+    const r = await relay()
+    const mem = open(r.url, 'gone')
+    mem.set('x', 1)
+    mem.set('y', 2)
+    await mem.whenSynced()
+    await eventually(async () => expect(await projected('memory:gone:y')).toBe(2))
+    const owner = await cluster.primaryOf('memory:gone:y')
+    const node = new Redis({ host: '127.0.0.1', port: owner.port })
+    try {
+      await node.multi().client('KILL', 'TYPE', 'pubsub').del('memory:gone:y').exec()
+    } finally {
+      node.disconnect()
+    }
+    await eventually(() => expect(mem.toJSON()).toEqual({ x: 1 }), { timeoutMs: 15_000 })
+  })
+
   it('a key set with ttl has the expiry in the cluster and disappears from every client', async () => {
     const r = await relay()
     const a = open(r.url, 'ttl')
