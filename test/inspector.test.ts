@@ -37,7 +37,12 @@ interface Report {
     loaded: boolean
     sessions: Array<{ id: number; presence: Array<{ clientId: number; state: unknown }> }>
     document: { encodedBytes: number; jsonBytes: number; keys: number }
-    stored: { snapshotBytes: number; logLength: number; logBytes: number }
+    stored: {
+      snapshotBytes: number
+      compactedUpTo: string | null
+      logLength: number
+      logBytes: number
+    }
     projection: Array<{ key: string; ttlMs: number | null; bytes: number }>
     updatesPerSecond: number
     acksPerSecond: number
@@ -153,7 +158,11 @@ describe('relay inspector', () => {
       expect(shown.document.encodedBytes).toBeGreaterThan(0)
     }
     // alpha was compacted (compactAfter: 5 on relay A): a snapshot and a short log.
-    expect(memoryIn(body, 'alpha').stored.snapshotBytes).toBeGreaterThan(0)
+    const compacted = memoryIn(body, 'alpha').stored
+    expect(compacted.snapshotBytes).toBeGreaterThan(0)
+    const snapshot = (await direct.getBuffer('remem:{memory:alpha}:snapshot'))!
+    expect(compacted.compactedUpTo).toBe(snapshot.subarray(0, snapshot.indexOf(124)).toString())
+    expect(compacted.compactedUpTo).toMatch(/^\d+-\d+$/)
   })
 
   it('shows connections with presence, projection keys with TTLs, rates and the tail', async () => {

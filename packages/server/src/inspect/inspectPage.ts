@@ -79,8 +79,8 @@ function render(report) {
   const sections = report.memories.map((memory) => {
     const section = h('section', { class: 'memory', 'data-memory': memory.name, 'aria-label': 'memory ' + memory.name },
       h('h2', {}, memory.name, ' ', h('span', { class: 'badge' }, memory.loaded ? 'loaded here' : 'in store only'), ' ', h('span', { class: 'badge' }, memory.access)),
-      table(['document (encoded)', 'as JSON', 'keys', 'snapshot', 'log entries', 'log bytes', 'updates/s', 'acks/s', 'unpersisted'],
-        [[bytes(memory.document.encodedBytes), bytes(memory.document.jsonBytes), memory.document.keys, bytes(memory.stored.snapshotBytes), memory.stored.logLength, bytes(memory.stored.logBytes), memory.updatesPerSecond.toFixed(2), memory.acksPerSecond.toFixed(2), memory.pendingWrites]]),
+      table(['document (encoded)', 'as JSON', 'keys', 'snapshot', 'compacted up to', 'log entries', 'log bytes', 'updates/s', 'acks/s', 'unpersisted'],
+        [[bytes(memory.document.encodedBytes), bytes(memory.document.jsonBytes), memory.document.keys, bytes(memory.stored.snapshotBytes), memory.stored.compactedUpTo ?? '—', memory.stored.logLength, bytes(memory.stored.logBytes), memory.updatesPerSecond.toFixed(2), memory.acksPerSecond.toFixed(2), memory.pendingWrites]]),
       h('h3', {}, 'connections and presence'),
       table(['connection', 'presence'], memory.sessions.map((session) => ['#' + session.id, session.presence.map((p) => p.clientId + ' ' + JSON.stringify(p.state)).join('; ') || '—'])),
       h('h3', {}, 'projection keys'),

@@ -38,6 +38,8 @@ export interface InspectedMemory {
   /** What the store holds: the compacted snapshot and the log after it. */
   readonly stored: {
     readonly snapshotBytes: number
+    /** The log id the snapshot covers (compaction state), or null without one (or unknown: embedded). */
+    readonly compactedUpTo: string | null
     readonly logLength: number
     readonly logBytes: number
   }
@@ -155,6 +157,7 @@ async function inspectMemory(
       ? await storedInRedis(redis, prefix, name)
       : {
           snapshotBytes: stored.snapshot?.byteLength ?? 0,
+          compactedUpTo: null,
           logLength: stored.entries.length,
           logBytes: stored.entries.reduce((sum, entry) => sum + entry.update.byteLength, 0),
         },
@@ -215,8 +218,10 @@ async function storedInRedis(
   name: string,
 ): Promise<InspectedMemory['stored']> {
   const base = `remem:{${prefix}${name}}`
-  const [snapshotBytes, logLength, entries] = await Promise.all([
+  const [snapshotBytes, head, logLength, entries] = await Promise.all([
     redis.strlen(`${base}:snapshot`),
+    // The snapshot is stored as `<uptoId>|<bytes>`.
+    redis.getrange(`${base}:snapshot`, 0, 63),
     redis.xlen(`${base}:log`),
     redis.xrangeBuffer(`${base}:log`, '-', '+'),
   ])
@@ -224,7 +229,8 @@ async function storedInRedis(
   for (const [, fields] of entries) {
     for (let index = 1; index < fields.length; index += 2) logBytes += fields[index]!.byteLength
   }
-  return { snapshotBytes, logLength, logBytes }
+  const bar = head.indexOf('|')
+  return { snapshotBytes, compactedUpTo: bar > 0 ? head.slice(0, bar) : null, logLength, logBytes }
 }
 
 async function projectionKeys(
