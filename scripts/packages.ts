@@ -19,4 +19,5 @@ export const PACKAGES: PublishedPackage[] = [
   { dir: 'packages/client', browser: true },
   { dir: 'packages/server', entries: ['src/cli.ts'] },
   { dir: 'packages/react', browser: true },
+  { dir: 'packages/devtools', browser: true },
 ]

@@ -32,7 +32,7 @@ describe.each(PACKAGES.map((pkg) => [pkg.dir, pkg] as const))('%s', (dir) => {
 
   it('has an MIT license, a README and exports whose types come first and point at dist', () => {
     expect(manifest.license).toBe('MIT')
-    expect(readFileSync(join(packageDir, 'README.md'), 'utf8')).toContain(`npm install ${manifest.name}`)
+    expect(readFileSync(join(packageDir, 'README.md'), 'utf8')).toMatch(new RegExp(`npm install (-D )?${manifest.name}`))
     for (const [subpath, conditions] of Object.entries(manifest.exports)) {
       expect(Object.keys(conditions)[0], `${manifest.name} exports ${subpath}`).toBe('types')
       expect(conditions.default, `${manifest.name} exports ${subpath}`).toMatch(/^\.\/dist\/.+\.js$/)
