@@ -147,7 +147,7 @@ export class SyncedDict {
   /** The winning entries in storage order. */
   #winners(): Array<Slot & { key: string }> {
     const index = dictIndex(this.#array)
-    return index ? [...index.winners()] : [...scanDict(this.#array).entries.values()]
+    return index ? index.winners() : [...scanDict(this.#array).entries.values()]
   }
 }
 

@@ -72,9 +72,12 @@ export class DictIndex {
   }
 
   /** The winning entries, in array order. */
-  *winners(): IterableIterator<IndexedEntry> {
+  winners(): IndexedEntry[] {
     this.#ensure()
-    for (let state = this.#head; state !== null; state = state.next) yield state.winner!.entry
+    const out = new Array<IndexedEntry>(this.#size)
+    let i = 0
+    for (let state = this.#head; state !== null; state = state.next) out[i++] = state.winner!.entry
+    return out
   }
 
   /** Every live entry of `key` (a copy), losers first, the winner last. */

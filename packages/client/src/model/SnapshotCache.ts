@@ -13,7 +13,6 @@ import {
   type Json,
   type JsonObject,
   type NodeKind,
-  type Slot,
   getRoot,
   scanDict,
   setOwn,
@@ -101,18 +100,27 @@ export class SnapshotCache {
   ): Json {
     const cached = this.#values[kind].get(array)
     if (cached !== undefined && !pending?.dirty.has(array)) return cached
-    const child = (slot: Slot): Json =>
-      slot.kind === 'value' ? slot.value : this.#build(slot.kind, slot.value, pending)
     modelCounters.snapshotNodes++
     let value: Json
     if (kind === 'dict') {
       const out: JsonObject = {}
       const index = dictIndex(array)
-      const winners = index ? index.winners() : scanDict(array).entries.values()
-      for (const entry of winners) setOwn(out, entry.key, child(entry))
+      const winners = index ? index.winners() : [...scanDict(array).entries.values()]
+      for (let i = 0; i < winners.length; i++) {
+        const entry = winners[i]!
+        const child = entry.kind === 'value' ? entry.value : this.#build(entry.kind, entry.value, pending)
+        if (entry.key === '__proto__') setOwn(out, entry.key, child)
+        else out[entry.key] = child
+      }
       value = Object.freeze(out)
     } else {
-      value = Object.freeze(listSlots(array).map(child)) as Json[]
+      const slots = listSlots(array)
+      const out = new Array<Json>(slots.length)
+      for (let i = 0; i < slots.length; i++) {
+        const slot = slots[i]!
+        out[i] = slot.kind === 'value' ? slot.value : this.#build(slot.kind, slot.value, pending)
+      }
+      value = Object.freeze(out) as Json[]
     }
     if (!pending || pending.cache) this.#values[kind].set(array, value)
     return value

@@ -26,7 +26,7 @@ export interface ListItems {
 /** The positions of `array`'s items: direct when it holds only items, else scanned. */
 export function listItems(array: Y.Array<unknown>): ListItems {
   const index = listIndex(array)
-  return index && index.strays === 0 ? direct(array) : scanned(array, scanList(array))
+  return index && index.strays === 0 ? new DirectItems(array) : new ScannedItems(array, scanList(array))
 }
 
 /** Every item of `array`, in order; nested items decoded once and cached while unchanged. */
@@ -55,39 +55,64 @@ export function listSlots(array: Y.Array<unknown>): Slot[] {
   return slots
 }
 
-function direct(array: Y.Array<unknown>): ListItems {
-  const at = (i: number): PlacedItem => {
-    const slot = decodeListItem(array.get(i))
+/** Item i is element i: positions go through the array's own position cache. */
+class DirectItems implements ListItems {
+  readonly #array: Y.Array<unknown>
+  readonly length: number
+
+  constructor(array: Y.Array<unknown>) {
+    this.#array = array
+    this.length = array.length
+  }
+
+  at(i: number): PlacedItem {
+    const slot = decodeListItem(this.#array.get(i))
     if (!slot) {
-      listIndex(array)?.reset()
+      listIndex(this.#array)?.reset()
       throw new Error(`remem: list element ${i} is not an item; its index was out of date (now rebuilt): retry`)
     }
     return { ...slot, index: i }
   }
-  return {
-    length: array.length,
-    at,
-    rawIndex: (i) => i,
-    slice(from, to) {
-      if (to - from <= 8) {
-        const out: Slot[] = []
-        for (let i = from; i < to; i++) out.push(at(i))
-        return out
-      }
-      return array.slice(from, to).map((raw, i) => {
-        const slot = decodeListItem(raw)
-        if (!slot) throw new Error(`remem: list element ${from + i} is not an item`)
-        return slot
-      })
-    },
+
+  rawIndex(i: number): number {
+    return i
+  }
+
+  slice(from: number, to: number): Slot[] {
+    if (to - from <= 8) {
+      const out: Slot[] = []
+      for (let i = from; i < to; i++) out.push(this.at(i))
+      return out
+    }
+    return this.#array.slice(from, to).map((raw, i) => {
+      const slot = decodeListItem(raw)
+      if (!slot) throw new Error(`remem: list element ${from + i} is not an item`)
+      return slot
+    })
   }
 }
 
-function scanned(array: Y.Array<unknown>, items: PlacedItem[]): ListItems {
-  return {
-    length: items.length,
-    at: (i) => items[i]!,
-    rawIndex: (i) => items[i]?.index ?? array.length,
-    slice: (from, to) => items.slice(from, to),
+/** Positions from a scan of the array (it holds elements that are not items). */
+class ScannedItems implements ListItems {
+  readonly #array: Y.Array<unknown>
+  readonly #items: PlacedItem[]
+  readonly length: number
+
+  constructor(array: Y.Array<unknown>, items: PlacedItem[]) {
+    this.#array = array
+    this.#items = items
+    this.length = items.length
+  }
+
+  at(i: number): PlacedItem {
+    return this.#items[i]!
+  }
+
+  rawIndex(i: number): number {
+    return this.#items[i]?.index ?? this.#array.length
+  }
+
+  slice(from: number, to: number): Slot[] {
+    return this.#items.slice(from, to)
   }
 }

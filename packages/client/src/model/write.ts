@@ -153,7 +153,7 @@ export function dictClear(array: Y.Array<unknown>): void {
 /** Makes a dict's content equal `value`, touching only the fields that differ. */
 export function assignDict(array: Y.Array<unknown>, value: JsonObject): void {
   const index = dictIndex(array)
-  const keys = index ? [...index.winners()].map((entry) => entry.key) : [...scanDict(array).entries.keys()]
+  const keys = index ? index.winners().map((entry) => entry.key) : [...scanDict(array).entries.keys()]
   for (const key of keys) if (!Object.hasOwn(value, key)) dictDelete(array, key)
   for (const [key, v] of Object.entries(value)) dictSet(array, key, v)
 }
