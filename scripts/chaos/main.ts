@@ -18,6 +18,7 @@ import { type ChaosOptions, USAGE, parseChaosArgs } from './options.ts'
 import { createPrng } from './prng.ts'
 import { type Exit, RelayProcess, WriterProcess, killAllChildren, sleep } from './processes.ts'
 import { LeaseWatcher } from './leaseWatcher.ts'
+import { clientErrorKinds } from './logSummary.ts'
 import { injectLoss } from './selfTest.ts'
 import { type Collected, Observer, collect, collectUntilAgreed } from './settle.ts'
 
@@ -183,6 +184,8 @@ async function run(): Promise<string[]> {
   console.log(`relays: SIGTERM needing SIGKILL ${faults.termForced}, SIGTERM exit ≠ 0 ${faults.termNonZero}, failed starts ${failedStarts}`)
   console.log(`settle: ${(settleMs / 1000).toFixed(1)} s${settled.agreed ? '' : ' (did not agree in time)'}`)
   console.log(`ingest leases seen on client-written keys (diagnostic, leases.log): ${leases.clientKeyLeases}`)
+  console.log(`what clients were told (most frequent first):`)
+  for (const kind of clientErrorKinds(logDir)) console.log(`  ${kind}`)
   console.log(
     'CHAOS_JSON ' +
       JSON.stringify({
