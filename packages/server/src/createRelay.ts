@@ -228,6 +228,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
     // Redis lost after it answered at first: one line naming it, as when it never answered.
     throw store instanceof RedisStore ? store.explainLoss(error, 'starting') : error
   }
+  if (inspecting) logger.info('inspector at /inspect', { url: `${relay.url.replace(/^ws/, 'http')}/inspect` })
   return {
     get url() {
       return relay.url
