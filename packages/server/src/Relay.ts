@@ -34,6 +34,13 @@ export interface RelaySettings {
   metrics: boolean
 }
 
+/** Waits for `work`, but no longer than `ms`. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
+}
+
 export class Relay implements SessionHost {
   /** Unique id of this relay, tagged on everything it publishes. */
   readonly id = randomUUID()
@@ -226,21 +233,22 @@ export class Relay implements SessionHost {
       this.offStatus()
       this.health.dispose()
       const persisted = Promise.all([...this.rooms.values()].map((room) => room.whenPersisted()))
-      let timeout: ReturnType<typeof setTimeout> | undefined
-      await Promise.race([
-        persisted,
-        new Promise((resolve) => (timeout = setTimeout(resolve, this.settings.shutdownTimeoutMs))),
-      ])
-      clearTimeout(timeout)
+      await within(persisted, this.settings.shutdownTimeoutMs)
       for (const session of this.sessions) session.close(CloseCode.goingAway, 'relay shutting down')
-      // Every room, loaded or still loading when close() began (openRoom refuses new ones).
-      const rooms = await Promise.allSettled([...this.opening.values()])
-      await Promise.all(rooms.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)))
+      const released = (async () => {
+        // Every room, loaded or still loading when close() began (openRoom refuses new ones).
+        const rooms = await Promise.allSettled([...this.opening.values()])
+        await Promise.all(rooms.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)))
+        // Keyspace events were followed until now: external writes made while the rooms
+        // persisted were ingested (a closing room ingests nothing; the next relay does).
+        await this.stopWatching?.().catch(() => undefined)
+      })()
+      // Closing rooms talks to the store (last projection, unsubscribing); a store that does
+      // not answer (a paused Redis) must not keep the relay from exiting. What a room could
+      // not finish is safe: acks were withheld, and unconfirmed ingests lapse (DESIGN.md).
+      await within(released, this.settings.shutdownTimeoutMs)
       this.rooms.clear()
       this.opening.clear()
-      // Keyspace events were followed until now: external writes made while the rooms
-      // persisted were ingested (a closing room ingests nothing; the next relay does).
-      await this.stopWatching?.().catch(() => undefined)
       await new Promise<void>((resolve) => this.wss.close(() => resolve()))
       this.server.closeAllConnections?.()
       await new Promise<void>((resolve) => this.server.close(() => resolve()))

@@ -259,7 +259,8 @@ export class RedisProjection implements Projection {
     await subscriber.psubscribe(pattern)
     return async () => {
       this.subscriber = null
-      await subscriber.punsubscribe(pattern).catch(() => undefined)
+      // Closing the connection ends its subscription; a PUNSUBSCRIBE first would wait for a
+      // Redis that may not answer (paused) and keep a shutting-down relay alive.
       subscriber.disconnect()
     }
   }

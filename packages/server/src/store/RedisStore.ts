@@ -538,16 +538,24 @@ function describeError(error: unknown): string {
   return String(error)
 }
 
+/** How long `close()` waits for Redis to answer QUIT before dropping the connection. */
+const QUIT_TIMEOUT_MS = 1_000
+
 async function quit(connection: Redis): Promise<void> {
   // Keep ioredis from reporting errors of a connection that is being closed.
   connection.on('error', () => undefined)
   if (connection.status === 'ready') {
-    try {
-      await connection.quit()
-      return
-    } catch {
-      // fall through to a hard disconnect
-    }
+    let timer: ReturnType<typeof setTimeout> | undefined
+    // A paused or unreachable Redis never answers: drop the connection instead of waiting.
+    const answered = await Promise.race([
+      connection.quit().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), QUIT_TIMEOUT_MS))),
+    ])
+    clearTimeout(timer)
+    if (answered) return
   }
   connection.disconnect()
 }
