@@ -190,6 +190,8 @@ async function run(job: ClientJob): Promise<ClientMessage> {
   }
 }
 
+// The suite's process is gone (killed, or crashed): nothing will stop this one otherwise.
+process.once('disconnect', () => process.exit(0))
 let started = false
 process.on('message', (message: ClientJob | ClientCommand) => {
   if (message.type === 'exit') {

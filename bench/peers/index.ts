@@ -16,6 +16,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { Redis } from 'ioredis'
 import { type Cell, type Suite, type Table, median, round } from '../lib.ts'
+import { killAll } from './processes.ts'
 import { type ProfileEntry, summarizeProfiles } from './profile.ts'
 import type { ServerKind } from './protocol.ts'
 import { ALL_SYSTEMS, type Env, type Sample, type Workload, fanoutWorkload, idleWorkload, writersWorkload } from './workloads.ts'
@@ -88,6 +89,8 @@ export const peers: Suite = {
       name: (prefix) => `${prefix}-${process.pid}-${++counter}`,
     }
 
+    ctx.defer(killAll)
+    const failures: string[] = []
     const samples = new Map<string, Sample[]>()
     const key = (w: Workload, system: ServerKind): string => `${w.id}/${system}`
     const loads: number[] = [os.loadavg()[0]!]
@@ -96,7 +99,16 @@ export const peers: Suite = {
         const order = workload.systems.filter((s) => systems.includes(s))
         for (let i = 0; i < order.length; i++) {
           const system = order[(i + run) % order.length]!
-          const sample = await workload.measure(env, system)
+          let sample: Sample
+          try {
+            sample = await workload.measure(env, system)
+          } catch (error) {
+            // One system failing a workload (a crash, a stuck handshake) must not void the run.
+            ctx.progress(`peers run ${run + 1}/${runs} ${workload.id} ${system}: FAILED ${String(error)}`)
+            failures.push(`${workload.id} ${NAMES[system]} (run ${run + 1}): ${String(error).slice(0, 300)}`)
+            await redis.flushall()
+            continue
+          }
           loads.push(sample.load)
           const figure = workload.kind === 'throughput' ? `${round(sample.value)}/s` : workload.kind === 'latency' ? `p50 ${ms(sample.value)} p99 ${ms(sample.second!)}` : `${kb(sample.value)} RSS/conn`
           ctx.progress(`peers run ${run + 1}/${runs} ${workload.id} ${system}: ${figure}, load ${sample.load.toFixed(2)}`)
@@ -124,9 +136,10 @@ export const peers: Suite = {
     }
     const details: Table = {
       title: 'peers — every system: median, range, CPU per process (share of one core, median), final-state checks',
-      columns: ['workload', 'system', 'median', 'range', 'cpu per process', 'lost', 'behind', 'errors', 'load'],
+      columns: ['workload', 'system', 'median', 'range', 'cpu per process', 'server cpu µs/update', 'lost', 'behind', 'errors', 'load'],
       rows: [],
       notes: [
+        'server cpu µs/update: CPU time of the server process per acknowledged update (throughput workloads), a figure that load barely moves',
         'lost: acknowledged (or witnessed) writes a fresh client did not find on the server ("–": bare ws keeps no state); behind: clients that did not reach the final state within 30 s',
       ],
     }
@@ -142,12 +155,15 @@ export const peers: Suite = {
         const cpu = labels.map((label) => `${label} ${pct(median(list.map((x) => x.cpu[label] ?? Number.NaN)))}`).join(', ')
         const lost = list.every((x) => x.lost === null) ? null : list.reduce((sum, x) => sum + (x.lost ?? 0), 0)
         firstError ??= list.find((x) => x.firstError)?.firstError ?? null
+        // CPU the server spent per acknowledged update: unlike updates/s, barely moved by load.
+        const perUpdate = w.kind === 'throughput' ? round(median(list.map((x) => ((x.cpu.server ?? Number.NaN) / x.value) * 1e6)), 1) : null
         details.rows.push([
           w.id,
           NAMES[s],
           cell(w, list),
           `${fmt(Math.min(...values))}–${fmt(Math.max(...values))}`,
           cpu,
+          perUpdate,
           lost,
           list.reduce((sum, x) => sum + x.behind, 0),
           list.reduce((sum, x) => sum + x.errors, 0),
@@ -158,6 +174,7 @@ export const peers: Suite = {
           second: list[0]!.second === null ? null : round(median(list.map((x) => x.second!)), 2),
           runs: values.map((v) => round(v, 2)),
           cpu: Object.fromEntries(labels.map((label) => [label, round(median(list.map((x) => x.cpu[label] ?? Number.NaN)), 2)])),
+          serverCpuUsPerUpdate: perUpdate,
           lost,
           behind: list.reduce((sum, x) => sum + x.behind, 0),
           errors: list.reduce((sum, x) => sum + x.errors, 0),
@@ -165,6 +182,8 @@ export const peers: Suite = {
       }
     }
     if (firstError) details.notes!.push(`first client error: ${firstError}`)
+    for (const failure of failures) details.notes!.push(`FAILED ${failure}`)
+    figures.failures = failures
     const tables = [summary, details]
     if (profileDir) {
       const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(profileDir, f))

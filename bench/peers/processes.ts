@@ -24,6 +24,14 @@ export function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** Every child not yet exited, so that `killAll` can end them if the suite is cut short. */
+const live = new Set<ChildProcess>()
+
+/** Kills (by their own handles) the children still running. */
+export function killAll(): void {
+  for (const child of live) child.kill('SIGKILL')
+}
+
 /** A child process speaking the suite's IPC messages, with a mailbox of what it sent. */
 class Child<In extends { type: string }, Out extends { type: string }> {
   readonly process: ChildProcess
@@ -43,8 +51,10 @@ class Child<In extends { type: string }, Out extends { type: string }> {
       // The parent's --conditions=@remem/source --import tsx, and any extra flags.
       execArgv: [...process.execArgv, ...execArgv],
     })
+    live.add(this.process)
     this.exited = new Promise((resolve) =>
       this.process.once('exit', (code, signal) => {
+        live.delete(this.process)
         this.exitError = new Error(`${label} exited (${signal ?? code})`)
         this.waiter?.()
         resolve()

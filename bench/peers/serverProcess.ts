@@ -141,4 +141,6 @@ process.on('message', (request: ServerRequest) => {
     setTimeout(() => process.exit(0), 5_000).unref()
   }
 })
+// The suite's process is gone (killed, or crashed): nothing will stop this one otherwise.
+process.once('disconnect', () => process.exit(0))
 send({ type: 'ready', port: running.port })

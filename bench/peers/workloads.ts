@@ -93,7 +93,7 @@ export function writersWorkload(id: string, label: string, writers: number, docs
         })
         const profiling = env.profileDir !== undefined && system === 'remem'
         try {
-          await group.next('measuring')
+          await group.next('measuring', 120_000)
           if (profiling) await server!.profile()
           const meter = cpuMeter({ server: server!.pid, clients: group.pid, redis: env.redisPid })
           await group.next('measured')
@@ -143,8 +143,8 @@ export function fanoutWorkload(
           durationMs: opts.durationMs,
         })
         try {
-          await readerGroup.next('ready')
-          await writerGroup.next('ready')
+          await readerGroup.next('ready', 120_000)
+          await writerGroup.next('ready', 120_000)
           const pids: Record<string, number | undefined> = opts.twoRelays
             ? { 'server A': a.pid, 'server B': b.pid }
             : { server: a.pid }
