@@ -8,7 +8,15 @@ import type { RedisServer } from '../../test/redisServer.ts'
 import type { Prng } from './prng.ts'
 import { type RelayProcess, sleep } from './processes.ts'
 
-export const FAULT_KINDS = ['relayKill', 'relayTerm', 'redisKill', 'redisPause', 'pubsubKill', 'writerKill'] as const
+export const FAULT_KINDS = [
+  'relayKill',
+  'relayTerm',
+  'redisKill',
+  'redisPause',
+  'pubsubKill',
+  'writerKill',
+  'relayKillWhileRedisDown',
+] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
 const WEIGHTS: Record<FaultKind, number> = {
@@ -18,6 +26,7 @@ const WEIGHTS: Record<FaultKind, number> = {
   redisPause: 2,
   pubsubKill: 2,
   writerKill: 2,
+  relayKillWhileRedisDown: 2,
 }
 
 /** What the fault loop acts on. */
@@ -65,14 +74,14 @@ export class FaultLoop {
       await sleep(this.prng.int(300, 2000))
       if (Date.now() >= until) break
       const kind = this.prng.weighted(this.weights)
-      const target = this.targetOf(kind)
-      if (target === null || this.busy.has(target)) continue
+      const targets = this.targetsOf(kind)
+      if (targets.some((target) => this.busy.has(target))) continue
       this.counts[kind]++
-      this.busy.add(target)
-      const done: Promise<void> = this.inject(kind, target)
-        .catch((error: unknown) => this.log(`${kind} ${target} failed: ${String(error)}`))
+      for (const target of targets) this.busy.add(target)
+      const done: Promise<void> = this.inject(kind, targets)
+        .catch((error: unknown) => this.log(`${kind} ${targets.join(' ')} failed: ${String(error)}`))
         .finally(() => {
-          this.busy.delete(target)
+          for (const target of targets) this.busy.delete(target)
           this.inFlight.delete(done)
         })
       this.inFlight.add(done)
@@ -85,24 +94,46 @@ export class FaultLoop {
     if (this.pausedPid !== undefined) process.kill(this.pausedPid, 'SIGCONT')
   }
 
-  private targetOf(kind: FaultKind): string | null {
+  /** What `kind` acts on: 'relay<i>', 'redis', 'writers'. */
+  private targetsOf(kind: FaultKind): string[] {
+    const relay = (): string => `relay${this.prng.int(0, this.targets.relays.length - 1)}`
     switch (kind) {
       case 'relayKill':
       case 'relayTerm':
-        return `relay${this.prng.int(0, this.targets.relays.length - 1)}`
+        return [relay()]
       case 'redisKill':
       case 'redisPause':
       case 'pubsubKill':
-        return 'redis'
+        return ['redis']
       case 'writerKill':
-        return 'writers'
+        return ['writers']
+      case 'relayKillWhileRedisDown':
+        return ['redis', relay()]
     }
   }
 
-  private async inject(kind: FaultKind, target: string): Promise<void> {
-    const relay = this.targets.relays[Number(target.slice('relay'.length))]
+  private async inject(kind: FaultKind, targets: string[]): Promise<void> {
+    const relayTarget = targets.find((target) => target.startsWith('relay'))
+    const relay = relayTarget === undefined ? undefined : this.targets.relays[Number(relayTarget.slice('relay'.length))]
     const redis = this.targets.redis
     switch (kind) {
+      case 'relayKillWhileRedisDown': {
+        // The relay fans out changes it cannot persist, then dies with them: its clients hold
+        // each other's unpersisted changes when they come back (issue 9, finding 1).
+        const before = this.prng.int(300, 2500)
+        const after = this.prng.int(200, 2000)
+        this.log(`SIGKILL redis, then relay ${relay!.index} after ${before} ms, redis back ${after} ms later`)
+        redis.kill()
+        await sleep(before)
+        await relay!.stop('SIGKILL')
+        await sleep(after)
+        await redis.restart()
+        this.log('redis running again')
+        await sleep(this.prng.int(0, 1500))
+        await relay!.start()
+        this.log(`relay ${relay!.index} listening again`)
+        return
+      }
       case 'relayKill':
       case 'relayTerm': {
         const signal = kind === 'relayKill' ? 'SIGKILL' : 'SIGTERM'

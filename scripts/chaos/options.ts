@@ -24,7 +24,8 @@ export interface ChaosOptions {
 
 export const USAGE = `usage: npm run chaos -- [--seed N] [--seconds S] [--relays 2] [--writers 4]
                       [--memories 2] [--settle-seconds 60] [--self-test] [--keep-logs] [--no-faults]
-                      [--faults relayKill,relayTerm,redisKill,redisPause,pubsubKill,writerKill]
+                      [--faults relayKill,relayTerm,redisKill,redisPause,pubsubKill,writerKill,
+                               relayKillWhileRedisDown]
                       [--trace-redis-commands]`
 
 /** Parses argv; throws an Error whose message says what to change. */
