@@ -13,6 +13,7 @@ import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import type { Logger } from './logger.ts'
 import type { ClientSession } from './ClientSession.ts'
+import { PresenceLink } from './PresenceLink.ts'
 import { ProjectionBridge, type ProjectionStats } from './ProjectionBridge.ts'
 import { RoomAwareness } from './RoomAwareness.ts'
 import { ClientIdOwners } from './limits/ClientIdOwners.ts'
@@ -70,6 +71,8 @@ export class MemoryRoom {
   readonly sessions = new Set<ClientSession>()
   /** Who has the memory open and what they share (presence); kept on this relay only. */
   readonly awareness: RoomAwareness<ClientSession>
+  /** Shares `awareness` with the other relays, where the store can (see PresenceLink). */
+  private readonly presence: PresenceLink | null
   /** Which session writes as which Yjs client id (see ClientIdOwners). */
   readonly clientIds = new ClientIdOwners<ClientSession>()
   /** Id of the last log entry applied to `doc` (all entries up to it are in `doc`). */
@@ -103,6 +106,7 @@ export class MemoryRoom {
       (payload) => encodeMessage({ type: MessageType.awareness, name, payload }),
       options.maxAwarenessBytes,
     )
+    this.presence = PresenceLink.attach(this.awareness, options.store, name, options.relayId, options.logger)
     this.doc.on('update', this.onDocUpdate)
     this.size = new DocumentSize(this.doc, options.maxMemoryBytes)
     this.ready = this.load()
@@ -116,6 +120,7 @@ export class MemoryRoom {
       else buffered.push(message)
     })
     await this.reload()
+    await this.presence?.start()
     loaded = true
     for (const message of buffered) this.receive(message)
     this.bridge = new ProjectionBridge(this.name, this.doc, {
@@ -426,6 +431,7 @@ export class MemoryRoom {
     this.wakeRetry?.()
     for (const resolve of this.idleResolvers.splice(0)) resolve()
     for (const waiter of this.persistWaiters.splice(0)) waiter.resolve(false)
+    await this.presence?.close()
     // Projects without ingesting: an ingest now could no longer be persisted.
     await this.bridge?.close()
     this.doc.off('update', this.onDocUpdate)

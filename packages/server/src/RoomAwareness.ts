@@ -1,7 +1,7 @@
 /**
  * Presence (y-protocols awareness) of one memory on this relay: which client ids each
- * session announced, with their latest clock and state. Nothing of it is stored or shared
- * with other relays.
+ * session announced, with their latest clock and state. Nothing of it is stored; on Redis,
+ * PresenceLink shares it with the other relays.
  *
  * A session's AWARENESS frame is decoded and checked before anything changes; the entries
  * that are news (a higher clock than known, or the owner's removal at the same clock) are
@@ -9,7 +9,8 @@
  * A session that joins (after its SYNC step 1 is answered) gets every current state, and
  * again after its first AWARENESS frame (it may have opened presence only then). When a session leaves (CLOSE, or its socket
  * closes or misses its heartbeat) the others get the removal of every client id it still
- * owns, so a closed tab disappears at once.
+ * owns, so a closed tab disappears at once. `onChange` sees every accepted change, which is
+ * how PresenceLink shares them with other relays.
  *
  * Ownership moves to the session that sends a newer clock for a client id: a page that
  * reconnects before the relay noticed its old socket die keeps its presence when the old
@@ -95,6 +96,8 @@ export class RoomAwareness<Session extends AwarenessSession> {
   private readonly owned = new Map<Session, Set<number>>()
   /** Sessions that sent AWARENESS since they joined. */
   private readonly heard = new Set<Session>()
+  /** Called with what was accepted from `from` (also removals), after the fan-out. */
+  onChange: ((entries: AwarenessEntry[], from: Session) => void) | null = null
 
   /**
    * @param sessions The room's sessions, fanned out to (the room keeps it current).
@@ -121,11 +124,21 @@ export class RoomAwareness<Session extends AwarenessSession> {
     if (states.length > 0) session.send(this.frame(encodeAwarenessUpdate(states)))
   }
 
+  /** The current states of the sessions `include` accepts. */
+  states(include: (session: Session) => boolean): AwarenessEntry[] {
+    const states: AwarenessEntry[] = []
+    for (const [clientId, entry] of this.known) {
+      if (include(entry.session)) states.push({ clientId, clock: entry.clock, state: entry.state })
+    }
+    return states
+  }
+
   /**
    * Applies an AWARENESS payload from `session` and fans out what is new. Returns why it
-   * was refused (nothing changed then), or null.
+   * was refused (nothing changed then), or null. `maxIds`: client ids the session may
+   * announce (another relay, standing for many connections, has no limit).
    */
-  apply(session: Session, payload: Uint8Array): string | null {
+  apply(session: Session, payload: Uint8Array, maxIds = MAX_IDS_PER_SESSION): string | null {
     let entries: AwarenessEntry[]
     try {
       entries = decodeAwarenessUpdate(payload, this.maxBytes)
@@ -135,7 +148,7 @@ export class RoomAwareness<Session extends AwarenessSession> {
     const owned = this.owned.get(session) ?? new Set<number>()
     const claims = new Set(owned)
     for (const entry of entries) if (entry.state !== null) claims.add(entry.clientId)
-    if (claims.size > MAX_IDS_PER_SESSION) {
+    if (claims.size > maxIds) {
       return `one connection may announce at most ${MAX_IDS_PER_SESSION} presence client ids per memory`
     }
 
@@ -196,5 +209,6 @@ export class RoomAwareness<Session extends AwarenessSession> {
   private broadcast(entries: AwarenessEntry[], except: Session): void {
     const frame = this.frame(encodeAwarenessUpdate(entries))
     for (const session of this.sessions) if (session !== except) session.send(frame)
+    this.onChange?.(entries, except)
   }
 }
