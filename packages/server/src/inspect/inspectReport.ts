@@ -173,10 +173,13 @@ let nextSessionId = 1
 const sessionIds = new WeakMap<object, number>()
 
 function sessionsOf(room: MemoryRoom): InspectedSession[] {
-  // The room's presence table, read as it is (client id → announcing session and state).
-  const known = (
-    room.awareness as unknown as { known: Map<number, { session: object; state: string | null }> }
-  ).known
+  // The room's presence table, read as it is (client id → announcing session and state);
+  // RoomAwareness has no reader of its own. test/inspector.test.ts notices if it changes.
+  const table = (room.awareness as unknown as { known?: unknown }).known
+  const known =
+    table instanceof Map
+      ? (table as Map<number, { session: object; state: string | null }>)
+      : new Map()
   return [...room.sessions].map((session) => {
     let id = sessionIds.get(session)
     if (id === undefined) sessionIds.set(session, (id = nextSessionId++))
