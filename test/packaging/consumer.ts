@@ -8,7 +8,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { PACKAGES } from '../../scripts/packages.ts'
@@ -21,13 +21,18 @@ const REGISTRY_DEPS = ['react', 'react-dom', 'ws', '@types/react', '@types/react
 
 /**
  * The environment for commands run in the consumer: without the `npm_*` variables that
- * `npm test` sets (npm_config_local_prefix would point npm back at the repository).
+ * `npm test` sets (npm_config_local_prefix would point npm back at the repository), and
+ * without the repository's directories on PATH (its node_modules/.bin has tsc and tsx).
  */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [key, value] of Object.entries(process.env)) {
     if (!/^npm_/i.test(key) && key !== 'NODE_OPTIONS' && !key.startsWith('VITEST')) env[key] = value
   }
+  env.PATH = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((dir) => dir !== '' && !dir.startsWith(repoRoot.replace(/\/$/, '')))
+    .join(delimiter)
   return { ...env, ...extra }
 }
 
