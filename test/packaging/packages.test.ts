@@ -1,7 +1,7 @@
 /**
  * Each published package (scripts/packages.ts), as built by `npm run build`: publint
- * --strict and `attw --pack --profile esm-only` pass, `'use client'` survived the React
- * build, and from the repository root plain Node resolves the packages to `dist/`.
+ * --strict and `attw --pack --profile esm-only` pass, `'use client'` survived the build,
+ * and from the repository root plain Node resolves the packages to `dist/`.
  */
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -40,19 +40,24 @@ describe.each(PACKAGES.map((pkg) => [pkg.dir, pkg] as const))('%s', (dir) => {
   })
 })
 
-describe('the React build', () => {
-  it("keeps 'use client' at the top of every module whose source has it", () => {
-    const react = PACKAGES.find((pkg) => pkg.dir === 'packages/react')!
-    const src = join(repoRoot, react.dir, 'src')
-    const sources = readdirSync(src).filter((file) => /\.tsx?$/.test(file))
+describe("'use client'", () => {
+  it('stays at the top of every built module whose source has it (React Server Components)', () => {
     const directive = /^['"]use client['"]/
-    const withDirective = sources.filter((file) => directive.test(readFileSync(join(src, file), 'utf8')))
-    expect(withDirective.length).toBeGreaterThan(0)
-    const lost = withDirective.filter((file) => {
-      const built = join(repoRoot, react.dir, 'dist', file.replace(/\.tsx?$/, '.js'))
-      return !directive.test(readFileSync(built, 'utf8'))
-    })
-    expect(lost, "dist files that lost 'use client'").toEqual([])
+    const checked: string[] = []
+    const lost: string[] = []
+    for (const pkg of PACKAGES) {
+      const src = join(repoRoot, pkg.dir, 'src')
+      const sources = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter(
+        (file) => /\.tsx?$/.test(file) && !file.includes('__tests__'),
+      )
+      for (const file of sources.filter((file) => directive.test(readFileSync(join(src, file), 'utf8')))) {
+        const built = join(pkg.dir, 'dist', file.replace(/\.tsx?$/, '.js'))
+        checked.push(built)
+        if (!directive.test(readFileSync(join(repoRoot, built), 'utf8'))) lost.push(built)
+      }
+    }
+    expect(checked.some((file) => file.startsWith('packages/react/'))).toBe(true)
+    expect(lost, "built files that lost 'use client'").toEqual([])
   })
 })
 
