@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type RelayOptions, RedisClusterStore } from '@remem/server'
 import { type SyncedList } from '@remem/client'
 import { startCliRelay } from './cliRelay.ts'
+import { freePort, spawnRelay } from './relayProcess.ts'
 import { connect, dropFirstBroadcast, eventually, sleep, startRelay } from './helpers.ts'
 import { type RedisCluster, startRedisCluster } from './redisCluster.ts'
 
@@ -107,6 +108,31 @@ describe('clients and relays on a Redis Cluster', () => {
     await eventually(() => expect(b.get('via')).toBe('cli'))
     await sleep(300)
     expect(a.status.pending).toBeGreaterThan(0)
+  })
+
+  it('a relay process killed with SIGKILL and started again reloads everything from the cluster', async () => {
+    const port = await freePort()
+    const start = async () => {
+      const relay = await spawnRelay(['--port', String(port), '--redis-cluster', cluster.seeds.join(',')])
+      cleanups.push(async () => {
+        relay.child.kill('SIGKILL')
+        await relay.exited
+      })
+      return relay
+    }
+    const first = await start()
+    const a = open(first.url, 'restart')
+    for (let i = 0; i < 20; i++) a.set(`k${i}`, i)
+    await a.whenSynced()
+    first.child.kill('SIGKILL')
+    await first.exited
+    await eventually(() => a.status.connection === 'offline')
+    a.set('offline', true)
+    await start()
+    await a.whenSynced()
+    const fresh = open(first.url, 'restart')
+    const expected = { ...Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])), offline: true }
+    await eventually(() => expect(fresh.toJSON()).toEqual(expected))
   })
 
   it('recovers a dropped sharded pub/sub message from the log', async () => {
