@@ -263,6 +263,28 @@ describe('relay inspector', () => {
     expect(run([])).toBeUndefined()
   })
 
+  it('on the embedded store, lists memories no longer loaded, and an open relay needs no token', async () => {
+    const embedded = await startRelay({ inspect: true })
+    try {
+      const c = connect(embedded.url, { storage: 'memory' })
+      const mem = c.memory('kept')
+      mem.set('a', [1, 2])
+      await mem.whenSynced()
+      await c.close()
+      // idleUnloadMs: 200 in the helpers: the memory leaves the relay, stays in the store.
+      await eventually(() => expect(embedded.relay.rooms.has('kept')).toBe(false))
+      const { status, body } = await report(embedded, null)
+      expect(status).toBe(200)
+      expect(body.relay.store).toBe('embedded')
+      const kept = memoryIn(body, 'kept')
+      expect(kept).toMatchObject({ loaded: false, access: 'write', projection: [] })
+      expect(kept.document.jsonBytes).toBe(Buffer.byteLength(JSON.stringify({ a: [1, 2] })))
+      expect(kept.stored.logLength).toBeGreaterThan(0)
+    } finally {
+      await embedded.close()
+    }
+  })
+
   it('is off unless asked for', async () => {
     const plain = await startRelay({ redis: redis.url })
     try {

@@ -212,7 +212,8 @@ async function scanMemories(redis: Redis, prefix: string): Promise<Set<string>> 
 function embeddedMemories(relay: Relay): Iterable<string> {
   if (relay.store.kind !== 'embedded') return []
   // The embedded store has no listing of its own; its table is read as it is.
-  return (relay.store as unknown as { memories: Map<string, unknown> }).memories.keys()
+  const table = (relay.store as unknown as { memories?: unknown }).memories
+  return table instanceof Map ? (table as Map<string, unknown>).keys() : []
 }
 
 async function storedInRedis(
