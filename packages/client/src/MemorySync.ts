@@ -31,7 +31,12 @@ import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import type { Channel, Connection, ConnectionState } from './connection/Connection.ts'
 import { type BackoffOptions, backoffDelay } from './connection/backoff.ts'
-import { AuthError, RefusedError } from './errors.ts'
+import { AuthError, EpochConflictError, RefusedError } from './errors.ts'
+import { type Intent, describePath } from './intent/Intent.ts'
+import { recordIntent } from './intent/record.ts'
+import { replayIntents } from './intent/replay.ts'
+import { replaceDocument } from './model/epoch.ts'
+import { unwrap, wrap } from './offline/envelope.ts'
 import type { MemoryStorage, QueueKey, StorageKind, StoredState } from './offline/Storage.ts'
 import { TabChannel } from './offline/TabChannel.ts'
 import {
@@ -63,6 +68,8 @@ export const REMOTE_ORIGIN = Symbol('remem.remote')
 export const TAB_ORIGIN = Symbol('remem.tab')
 /** Origin of what was loaded from storage (already stored, already queued where needed). */
 const LOAD_ORIGIN = Symbol('remem.load')
+/** Origin of a new epoch's document replacing the local one (docs/DESIGN.md, "Epochs"). */
+const EPOCH_ORIGIN = Symbol('remem.epoch')
 /** Delays before a memory's handshake is retried (after `loadFailed` or `clientIdTaken`). */
 const HANDSHAKE_RETRY: BackoffOptions = { minMs: 250, maxMs: 10_000 }
 
@@ -73,6 +80,10 @@ interface PendingChange {
   update: Uint8Array
   /** Its key in storage, or null when it was never stored. */
   key: QueueKey | null
+  /** The epoch it was made in. */
+  epoch: number
+  /** What it meant, to carry it onto a newer epoch; null when unknown (a handshake diff). */
+  intents: Intent[] | null
 }
 
 /** What a memory's presence hears from its sync (see `Presence`). */
@@ -128,6 +139,10 @@ export class MemorySync implements Channel {
   private retries = 0
   /** The Yjs client id the last SYNC step 1 declared. */
   private declaredId: number | null = null
+  /** The epoch of the local document (docs/DESIGN.md, "Epochs"). */
+  private epoch = 0
+  /** The intent of the local transaction whose update comes next. */
+  private lastIntents: Intent[] | null = null
   private readonly offConnection: () => void
   readonly loaded: Promise<void>
 
@@ -142,13 +157,14 @@ export class MemorySync implements Channel {
       lastSyncedAt: null,
       storage: options.storageKind(),
     })
+    this.doc.on('afterTransaction', this.onTransaction)
     this.doc.on('update', this.onUpdate)
     this.tabs = options.tabs
       ? new TabChannel(options.tabs.channel, options.tabs.clientId, {
           onUpdate: (update) => this.applyFromTab(update),
           diffFor: (stateVector) => {
             const diff = Y.encodeStateAsUpdate(this.doc, stateVector)
-            return diff.byteLength > 2 ? diff : null
+            return diff.byteLength > 2 ? wrap(this.epoch, diff) : null
           },
         })
       : null
@@ -165,6 +181,15 @@ export class MemorySync implements Channel {
       this.options.onError(error as Error)
     }
     if (this.disposed) return
+    const storedDoc = stored.doc ? unwrap(stored.doc) : null
+    this.epoch = storedDoc?.epoch ?? 0
+    const entries = stored.pending.map((entry) => ({ key: entry.key, ...unwrap(entry.update) }))
+    // Changes stored in an older epoch than the document (a tab still in an older one) are
+    // carried over by their intent once loaded. Newer ones are copies a switch made of changes
+    // still stored in their older epoch (it stopped before storing its document): dropped.
+    const current = entries.filter((entry) => entry.epoch === this.epoch)
+    const carried = entries.filter((entry) => entry.epoch < this.epoch)
+    for (const entry of entries) if (entry.epoch > this.epoch) this.acknowledged.push(entry.key)
     Y.transact(
       this.doc,
       () => {
@@ -180,40 +205,59 @@ export class MemorySync implements Channel {
             )
           }
         }
-        if (stored.doc) apply(stored.doc)
-        for (const entry of stored.pending) apply(entry.update)
+        if (storedDoc) apply(storedDoc.update)
+        for (const entry of current) apply(entry.update)
       },
       LOAD_ORIGIN,
     )
     // Stored changes travel in the first handshake diff, with the changes made meanwhile.
-    for (const entry of stored.pending)
-      this.pending.push({ seq: ++this.seq, update: entry.update, key: entry.key })
+    for (const entry of current)
+      this.pending.push({ seq: ++this.seq, update: entry.update, key: entry.key, epoch: entry.epoch, intents: entry.intents })
+    if (carried.length > 0) this.carryOver(carried.map((entry) => ({ ...entry, seq: 0 })))
     this.isLoaded = true
     this.refreshStatus()
     this.tabs?.hello(Y.encodeStateVector(this.doc))
     this.connection.register(this.name, this)
   }
 
+  /** Records the intent of each local transaction, before Yjs collects what it deleted. */
+  private readonly onTransaction = (transaction: Y.Transaction): void => {
+    const origin = transaction.origin
+    if (origin === LOAD_ORIGIN || origin === REMOTE_ORIGIN || origin === TAB_ORIGIN || origin === EPOCH_ORIGIN) return
+    if (transaction.changed.size === 0) return
+    try {
+      this.lastIntents = recordIntent(transaction)
+    } catch (error) {
+      this.lastIntents = null
+      this.options.onError(new Error(`could not record the intent of a change to memory "${this.name}"`, { cause: error }))
+    }
+  }
+
   private readonly onUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === LOAD_ORIGIN) return
+    if (origin === LOAD_ORIGIN || origin === EPOCH_ORIGIN) return
     if (origin === REMOTE_ORIGIN || origin === TAB_ORIGIN) {
       this.scheduleCheckpoint()
       return
     }
-    const { key, written } = this.storage.append(update)
+    const intents = this.lastIntents
+    this.lastIntents = null
+    const { key, written } = this.storage.append(wrap(this.epoch, update, intents))
     // Failures are reported (and storage switched to memory) by the storage itself.
     written.catch(() => undefined)
-    const change = { seq: ++this.seq, update, key }
+    const change = { seq: ++this.seq, update, key, epoch: this.epoch, intents }
     this.pending.push(change)
-    this.tabs?.post(update)
+    this.tabs?.post(wrap(this.epoch, update))
     if (this.phase === 'synced') {
       this.connection.send({ type: MessageType.update, name: this.name, seq: change.seq, update })
     }
     this.refreshStatus()
   }
 
-  private applyFromTab(update: Uint8Array): void {
+  private applyFromTab(bytes: Uint8Array): void {
     if (this.disposed) return
+    const { epoch, update } = unwrap(bytes)
+    // Another epoch's change does not apply here; its tab carries it over itself.
+    if (epoch !== this.epoch) return
     try {
       Y.applyUpdate(this.doc, update, TAB_ORIGIN)
     } catch (error) {
@@ -238,6 +282,8 @@ export class MemorySync implements Channel {
     // The id this document writes as: the relay refuses other connections' updates that
     // write new clocks of it (they would make copies diverge).
     encoding.writeVarUint(encoder, this.doc.clientID)
+    // The epoch of the local document: a relay in another one answers with EPOCH.
+    encoding.writeVarUint(encoder, this.epoch)
     this.declaredId = this.doc.clientID
     this.connection.send({
       type: MessageType.sync,
@@ -281,6 +327,8 @@ export class MemorySync implements Channel {
         return
       case MessageType.awareness:
         return this.presence?.onMessage(message.payload)
+      case MessageType.epoch:
+        return this.onEpoch(message.epoch, message.previousVector, message.state)
       case MessageType.update:
       case MessageType.close:
       case MessageType.ping:
@@ -362,9 +410,9 @@ export class MemorySync implements Channel {
         if (this.pending.length === 0) {
           // Content the relay lacks that no queue holds (it came from another tab, or the
           // relay lost data): queue it like a local change so it is acknowledged.
-          const { key, written } = this.storage.append(diff)
+          const { key, written } = this.storage.append(wrap(this.epoch, diff))
           written.catch(() => undefined)
-          this.pending.push({ seq: ++this.seq, update: diff, key })
+          this.pending.push({ seq: ++this.seq, update: diff, key, epoch: this.epoch, intents: null })
         }
         this.connection.send({
           type: MessageType.update,
@@ -385,6 +433,59 @@ export class MemorySync implements Channel {
     this.redeclareIfIdChanged()
   }
 
+  /**
+   * The relay's memory is in epoch `epoch` (another than the local document's): the local
+   * document becomes `state`, every pending change the previous epoch did not already hold
+   * is carried over by its intent (one new change), and the handshake runs again.
+   */
+  private onEpoch(epoch: number, previousVector: Uint8Array, state: Uint8Array): void {
+    if (this.disposed) return
+    // Changes the previous epoch ended with are in this one: with its vector, they settle.
+    const held = epoch === this.epoch + 1 && previousVector.length > 0 ? Y.decodeStateVector(previousVector) : null
+    const carried = this.pending.filter((change) => !(held && change.epoch === this.epoch && includedIn(change.update, held)))
+    const dropped = this.pending.length
+    this.phase = 'handshake'
+    this.epoch = epoch
+    replaceDocument(this.doc, state, EPOCH_ORIGIN)
+    const old = this.pending
+    this.pending = []
+    for (const change of old) if (change.key !== null) this.acknowledged.push(change.key)
+    // The carried-over change is stored first; then the new document replaces the stored one
+    // and the old changes leave storage, in one step (see loadStored for a stop in between).
+    if (dropped > 0) this.carryOver(carried)
+    void this.checkpoint()
+    this.settleWaiters()
+    this.refreshStatus()
+    this.onOpen()
+  }
+
+  /** Replays the intent of `changes` (made in older epochs) as one new local change; reports what cannot be placed. */
+  private carryOver(changes: ReadonlyArray<{ epoch: number; intents: Intent[] | null; key: QueueKey | null }>): void {
+    const unknown = changes.filter((change) => change.intents === null && change.epoch !== this.epoch)
+    for (const change of changes) if (change.key !== null && !this.acknowledged.includes(change.key)) this.acknowledged.push(change.key)
+    const intents = changes.flatMap((change) => change.intents ?? [])
+    let conflicts: ReturnType<typeof replayIntents> = []
+    if (intents.length > 0) this.doc.transact(() => (conflicts = replayIntents(this.doc, intents)))
+    for (const { intent, reason } of conflicts) {
+      this.options.onError(
+        new EpochConflictError(
+          `memory "${this.name}" moved to epoch ${this.epoch}; a change made before could not be carried over: ` +
+            `${intent.op} at ${describePath(intent.path)}: ${reason}`,
+          intent,
+        ),
+      )
+    }
+    if (unknown.length > 0) {
+      this.options.onError(
+        new EpochConflictError(
+          `memory "${this.name}" moved to epoch ${this.epoch}; ${unknown.length} change(s) stored without their intent ` +
+            '(by an older version of remem) could not be carried over',
+          null,
+        ),
+      )
+    }
+  }
+
   private onAck(seq: number): void {
     const settled = this.pending.filter((change) => change.seq <= seq)
     // A repeated or stale acknowledgement settles nothing new.
@@ -392,14 +493,19 @@ export class MemorySync implements Channel {
     this.retries = 0
     this.pending = this.pending.filter((change) => change.seq > seq)
     for (const change of settled) if (change.key !== null) this.acknowledged.push(change.key)
+    this.settleWaiters()
+    this.scheduleCheckpoint()
+    this.refreshStatus()
+  }
+
+  /** Resolves the `whenSynced` waiters whose changes are all settled. */
+  private settleWaiters(): void {
     const oldest = this.pending[0]?.seq ?? Infinity
     this.waiters = this.waiters.filter((waiter) => {
       if (waiter.seq < oldest) waiter.resolve()
       return waiter.seq >= oldest
     })
     if (this.pending.length === 0) this.lastSyncedAt = Date.now()
-    this.scheduleCheckpoint()
-    this.refreshStatus()
   }
 
   private scheduleCheckpoint(): void {
@@ -417,7 +523,7 @@ export class MemorySync implements Channel {
    */
   private checkpoint(): Promise<void> {
     const acknowledged = this.acknowledged.splice(0)
-    const doc = Y.encodeStateAsUpdate(this.doc)
+    const doc = wrap(this.epoch, Y.encodeStateAsUpdate(this.doc))
     this.checkpointing = this.checkpointing
       .then(() => this.storage.checkpoint(doc, acknowledged))
       .catch((error: unknown) => this.options.onError(error as Error))
@@ -480,6 +586,7 @@ export class MemorySync implements Channel {
     this.disposed = true
     this.cancelRehandshake()
     this.doc.off('update', this.onUpdate)
+    this.doc.off('afterTransaction', this.onTransaction)
     this.offConnection()
     this.tabs?.close()
     this.connection.unregister(this.name)
@@ -489,4 +596,12 @@ export class MemorySync implements Channel {
     await this.flush()
     await this.storage.close()
   }
+}
+
+/** Whether every struct of `update` is below `vector` (a document with that state vector holds it). */
+function includedIn(update: Uint8Array, vector: Map<number, number>): boolean {
+  const { to } = Y.parseUpdateMeta(update)
+  if (to.size === 0) return false // deletions only: cannot tell, carry them over (they are idempotent)
+  for (const [client, clock] of to) if ((vector.get(client) ?? 0) < clock) return false
+  return true
 }

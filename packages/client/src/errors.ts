@@ -7,6 +7,7 @@ export type RememErrorCode =
   | 'closed'
   | 'refused'
   | 'storage'
+  | 'epochConflict'
 
 /** Base class of every error remem throws; check with `instanceof` and read `code`. */
 export class RememError extends Error {
@@ -59,6 +60,21 @@ export class RefusedError extends RememError {
     message: string,
   ) {
     super('refused', message)
+  }
+}
+
+/**
+ * A local change made before its memory moved to a new epoch could not be carried over
+ * (docs/DESIGN.md, "Epochs"): what it changed is gone (a list item it edited or was placed
+ * next to was deleted meanwhile, a dict became a value). `intent` says what it was.
+ */
+export class EpochConflictError extends RememError {
+  override readonly name = 'EpochConflictError'
+  constructor(
+    message: string,
+    readonly intent: unknown,
+  ) {
+    super('epochConflict', message)
   }
 }
 

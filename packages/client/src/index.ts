@@ -20,6 +20,7 @@ export {
   ClosedError,
   ConnectionError,
   RefusedError,
+  EpochConflictError,
   RememError,
   StorageError,
   ValidationError,

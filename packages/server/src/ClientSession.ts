@@ -209,10 +209,11 @@ export class ClientSession {
       case MessageType.pong:
       case MessageType.authOk:
       case MessageType.access:
+      case MessageType.epoch:
         return this.refuse(
           message.name,
           ErrorCode.badMessage,
-          'ACK, ERROR, PONG, AUTH_OK and ACCESS frames only travel from the relay',
+          'ACK, ERROR, PONG, AUTH_OK, ACCESS and EPOCH frames only travel from the relay',
         )
     }
   }
@@ -261,6 +262,8 @@ export class ClientSession {
     let declared: number | null = null
     /** The clock its state vector gives for that id: the client has used the clocks below. */
     let declaredClock = 0
+    /** The epoch of the client's document, which it may append after its id (0 if not). */
+    let epoch = 0
     try {
       const decoder = decoding.createDecoder(payload)
       if (decoding.readVarUint(decoder) !== syncProtocol.messageYjsSyncStep1) {
@@ -271,6 +274,7 @@ export class ClientSession {
       if (decoding.hasContent(decoder)) {
         declared = decoding.readVarUint(decoder)
         declaredClock = vector.get(declared) ?? 0
+        if (decoding.hasContent(decoder)) epoch = decoding.readVarUint(decoder)
       }
     } catch {
       return this.refuse(name, ErrorCode.badMessage, 'SYNC step 1 does not carry a valid state vector')
@@ -299,8 +303,9 @@ export class ClientSession {
       const { room, access } = opened
       try {
         this.send(encodeMessage({ type: MessageType.access, name, access }))
-        room.join(this, stateVector)
-        if (declared !== null && access === 'write') room.clientIds.declare(this, declared, declaredClock)
+        // A client of another epoch gets EPOCH; it declares its id on its next SYNC step 1.
+        const current = room.join(this, stateVector, epoch)
+        if (current && declared !== null && access === 'write') room.clientIds.declare(this, declared, declaredClock)
       } catch (error) {
         this.host.logger.error('answering SYNC step 1 failed', { memory: name, error: String(error) })
         this.refuse(name, ErrorCode.badMessage, 'the relay could not answer this SYNC step 1')

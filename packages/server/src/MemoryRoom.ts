@@ -7,10 +7,11 @@
  * queued before them). Updates other relays persisted arrive through the store's
  * broadcast; a broken id chain means one was missed, and the room catches up from the log.
  */
-import { ErrorCode, MessageType, encodeMessage } from '@remem/client/protocol'
+import { ErrorCode, MessageType, encodeMessage, replaceDocument } from '@remem/client/protocol'
 import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
+import { EpochPolicy } from './EpochRebuild.ts'
 import type { Logger } from './logger.ts'
 import type { ClientSession } from './ClientSession.ts'
 import { PresenceLink } from './PresenceLink.ts'
@@ -19,7 +20,7 @@ import { RoomAwareness } from './RoomAwareness.ts'
 import { ClientIdOwners } from './limits/ClientIdOwners.ts'
 import { DocumentSize } from './limits/DocumentSize.ts'
 import type { RoomEvents } from './ops/metrics.ts'
-import { type PublishedUpdate, type Store, compareIds } from './store/Store.ts'
+import { EpochChangedError, type PublishedUpdate, type Store, compareIds } from './store/Store.ts'
 import { type UpdateLimits, hasPending, validateUpdate } from './validateUpdate.ts'
 
 export interface RoomOptions extends UpdateLimits {
@@ -45,6 +46,8 @@ export interface RoomOptions extends UpdateLimits {
 }
 
 interface Queued {
+  /** The epoch the update was made in; dropped (never appended, never acked) once the room left it. */
+  epoch: number
   update: Uint8Array | null
   ack: { session: ClientSession; seq: number; at: number; window: AckWindow } | null
 }
@@ -77,6 +80,16 @@ export class MemoryRoom {
   readonly clientIds = new ClientIdOwners<ClientSession>()
   /** Id of the last log entry applied to `doc` (all entries up to it are in `doc`). */
   lastId = '0-0'
+  /** The memory's epoch (docs/DESIGN.md, "Epochs"); sessions of another epoch get EPOCH. */
+  epoch = 0
+  /** The state vector the previous epoch ended with, for clients of that epoch. */
+  private previousVector: Uint8Array | null = null
+  /** Each session's epoch, from its SYNC step 1: its updates are ignored while it differs. */
+  private readonly sessionEpochs = new WeakMap<ClientSession, number>()
+  /** When to measure the document and start a new epoch. */
+  readonly epochs = new EpochPolicy()
+  /** True while the document is replaced by a new epoch's (nothing is fanned out or queued). */
+  private switching = false
   private readonly size: DocumentSize
   private queue: Queued[] = []
   private flushing: Promise<void> | null = null
@@ -115,10 +128,16 @@ export class MemoryRoom {
   private async load(): Promise<void> {
     const buffered: PublishedUpdate[] = []
     let loaded = false
-    this.unsubscribe = await this.options.store.subscribe(this.name, (message) => {
-      if (loaded) this.receive(message)
-      else buffered.push(message)
-    })
+    this.unsubscribe = await this.options.store.subscribe(
+      this.name,
+      (message) => {
+        if (loaded) this.receive(message)
+        else buffered.push(message)
+      },
+      (epoch) => {
+        if (epoch > this.epoch) void this.followEpoch().catch(() => undefined)
+      },
+    )
     await this.reload()
     await this.presence?.start()
     loaded = true
@@ -136,9 +155,23 @@ export class MemoryRoom {
     await this.bridge.reconcile()
   }
 
-  /** Applies the stored snapshot and log; safe on a live document (Yjs merges). */
+  /**
+   * Applies the stored snapshot and log; safe on a live document (Yjs merges). When the
+   * store holds a newer epoch, the document is replaced by it instead (`moveToEpoch`).
+   */
   private async reload(): Promise<void> {
     const stored = await this.options.store.load(this.name)
+    const logBytes = stored.entries.reduce((sum, entry) => sum + entry.update.byteLength, 0)
+    this.epochs.loaded(stored.snapshot?.byteLength ?? 0, logBytes)
+    if (stored.epoch !== this.epoch) {
+      const state = Y.mergeUpdates([
+        ...(stored.snapshot ? [stored.snapshot] : []),
+        ...stored.entries.map((entry) => entry.update),
+      ])
+      this.lastId = stored.lastId
+      this.moveToEpoch(stored.epoch, state, stored.previousVector)
+      return
+    }
     Y.transact(
       this.doc,
       () => {
@@ -157,6 +190,7 @@ export class MemoryRoom {
         if (this.closed || compareIds(message.id, this.lastId) <= 0) return
         if (message.prevId === this.lastId) {
           this.applyStored(message.update)
+          this.epochs.appended(message.update.byteLength)
           this.lastId = message.id
         } else {
           this.options.logger.warn('missed a broadcast; catching up from the log', {
@@ -170,6 +204,15 @@ export class MemoryRoom {
       .catch((error: unknown) => {
         this.options.logger.error('catch-up failed', { memory: this.name, error: String(error) })
       })
+  }
+
+  /** Reloads from the store after whatever the room is already receiving: it moved to a new epoch. */
+  followEpoch(): Promise<void> {
+    const done = this.inbound.then(() => (this.closed ? undefined : this.reload()))
+    this.inbound = done.catch((error: unknown) => {
+      this.options.logger.error('following a new epoch failed', { memory: this.name, error: String(error) })
+    })
+    return done
   }
 
   /** Catches up from the log, after whatever the room is already receiving. */
@@ -186,6 +229,7 @@ export class MemoryRoom {
     if (entries === null) return this.reload()
     for (const entry of entries) {
       this.applyStored(entry.update)
+      this.epochs.appended(entry.update.byteLength)
       this.lastId = entry.id
     }
   }
@@ -201,10 +245,20 @@ export class MemoryRoom {
     }
   }
 
-  /** Adds a session and answers its SYNC step 1. */
-  join(session: ClientSession, stateVector: Uint8Array): void {
+  /**
+   * Adds a session and answers its SYNC step 1 made in `epoch`. A session of another epoch
+   * gets EPOCH (the whole document) instead, and its updates are ignored until it sends
+   * SYNC step 1 again. Returns whether the session is in the room's epoch.
+   */
+  join(session: ClientSession, stateVector: Uint8Array, epoch = 0): boolean {
     this.sessions.add(session)
     this.ackWindows.set(session, { accepted: 0, cap: Infinity })
+    this.sessionEpochs.set(session, epoch)
+    if (epoch !== this.epoch) {
+      this.sendEpoch(session)
+      this.awareness.join(session)
+      return false
+    }
     const encoder = encoding.createEncoder()
     syncProtocol.writeSyncStep2(encoder, this.doc, stateVector)
     session.send(encodeMessage({ type: MessageType.sync, name: this.name, payload: encoding.toUint8Array(encoder) }))
@@ -212,6 +266,50 @@ export class MemoryRoom {
     syncProtocol.writeSyncStep1(step1, this.doc)
     session.send(encodeMessage({ type: MessageType.sync, name: this.name, payload: encoding.toUint8Array(step1) }))
     this.awareness.join(session)
+    return true
+  }
+
+  /** Tells `session` the room's epoch with its whole document; its updates wait for its next SYNC step 1. */
+  private sendEpoch(session: ClientSession, frame?: Uint8Array): void {
+    session.send(frame ?? this.epochFrame())
+  }
+
+  private epochFrame(): Uint8Array {
+    return encodeMessage({
+      type: MessageType.epoch,
+      name: this.name,
+      epoch: this.epoch,
+      previousVector: this.previousVector ?? new Uint8Array(),
+      state: Y.encodeStateAsUpdate(this.doc),
+    })
+  }
+
+  /**
+   * Replaces the document by epoch `epoch`'s `state` in place (observers, the projection and
+   * the inspector keep the same document). What was queued in the old epoch is dropped, never
+   * acknowledged: its clients replay it (docs/DESIGN.md). Every session gets EPOCH.
+   */
+  private moveToEpoch(epoch: number, state: Uint8Array, previousVector: Uint8Array | null): void {
+    this.switching = true
+    try {
+      replaceDocument(this.doc, state, STORE_ORIGIN)
+    } finally {
+      this.switching = false
+    }
+    this.epoch = epoch
+    this.previousVector = previousVector
+    const dropped = this.queue.filter((item) => item.epoch !== epoch).length
+    if (dropped > 0 && !this.flushing) {
+      this.queue = this.queue.filter((item) => item.epoch === epoch)
+      this.settlePersisted(dropped, false)
+    }
+    for (const session of this.sessions) this.clientIds.release(session)
+    const frame = this.epochFrame()
+    for (const session of this.sessions) {
+      this.sessionEpochs.set(session, -1)
+      this.sendEpoch(session, frame)
+    }
+    this.options.logger.info('moved to a new epoch', { memory: this.name, epoch, bytes: state.byteLength })
   }
 
   leave(session: ClientSession): void {
@@ -228,6 +326,8 @@ export class MemoryRoom {
 
   /** Checks, applies, fans out and queues one client update. */
   handleClientUpdate(session: ClientSession, seq: number, update: Uint8Array): void {
+    // Made against another epoch: its client replays it once it has the new document.
+    if (this.sessionEpochs.get(session) !== this.epoch) return
     const verdict = validateUpdate(this.doc, update, this.options)
     if (!verdict.ok) return this.refuseUpdate(session, seq, verdict.code, verdict.reason)
     const refusal = this.checkOwnershipAndSize(session, update)
@@ -247,7 +347,7 @@ export class MemoryRoom {
     this.options.events?.updateAccepted()
     const window = this.ackWindow(session)
     window.accepted = Math.max(window.accepted, seq)
-    this.queue.push({ update: null, ack: { session, seq, at: performance.now(), window } })
+    this.queue.push({ epoch: this.epoch, update: null, ack: { session, seq, at: performance.now(), window } })
     this.flush()
   }
 
@@ -301,6 +401,7 @@ export class MemoryRoom {
   }
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    if (this.switching) return
     const receivers = [...this.sessions].filter((session) => session !== origin)
     if (receivers.length > 0) {
       const encoder = encoding.createEncoder()
@@ -312,7 +413,7 @@ export class MemoryRoom {
     // What a client changed is persisted as the effective update Yjs reports, so
     // duplicates and no-ops never reach the log.
     if (origin !== STORE_ORIGIN) {
-      this.queue.push({ update, ack: null })
+      this.queue.push({ epoch: this.epoch, update, ack: null })
       // After the current task, so that a client update's ack joins the same batch.
       queueMicrotask(() => this.flush())
     }
@@ -323,15 +424,24 @@ export class MemoryRoom {
     if (this.flushing || this.closed) return
     this.flushing = (async () => {
       while (this.queue.length > 0 && !this.closed) {
+        if (this.dropOtherEpochs()) continue
         const batch = this.queue.slice(0, this.options.maxBatch)
+        const epoch = this.epoch
         const updates = batch.flatMap((item) => (item.update ? [item.update] : []))
         try {
           if (updates.length > 0) {
             const merged = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)
-            const result = await this.options.store.append(this.name, [merged], this.options.relayId)
-            if (result.logLength >= this.options.compactAfter) void this.compact()
+            const result = await this.options.store.append(this.name, [merged], this.options.relayId, epoch)
+            this.epochs.appended(merged.byteLength)
+            if (result.logLength >= this.options.compactAfter || this.epochs.due) void this.compact()
           }
         } catch (error) {
+          if (error instanceof EpochChangedError || epoch !== this.epoch) {
+            // Another relay started a new epoch: follow it; what was queued here is dropped.
+            await this.followEpoch().catch(() => undefined)
+            this.dropOtherEpochs(epoch)
+            continue
+          }
           this.options.logger.warn('persisting failed; acknowledgements withheld, retrying', {
             memory: this.name,
             retryInMs: this.retryMs,
@@ -363,6 +473,20 @@ export class MemoryRoom {
     })
   }
 
+  /**
+   * Drops queued updates of epochs the room left (and of `left`, once the store said the
+   * memory left it); returns whether any were dropped. Their acks are never sent.
+   */
+  private dropOtherEpochs(left?: number): boolean {
+    const keep = this.queue.filter((item) => item.epoch === this.epoch && item.epoch !== left)
+    const dropped = this.queue.length - keep.length
+    if (dropped === 0) return false
+    // Keep the order of what stays, and count the dropped ones as settled (not persisted).
+    this.queue = keep
+    this.settlePersisted(dropped, false)
+    return true
+  }
+
   /** Retries persisting at once (the store is reachable again), instead of after the backoff. */
   retryNow(): void {
     this.retryMs = RETRY_MIN_MS
@@ -385,12 +509,14 @@ export class MemoryRoom {
     return new Promise((resolve) => this.persistWaiters.push({ upto, resolve }))
   }
 
-  private settlePersisted(count: number): void {
+  private settlePersisted(count: number, persisted = true): void {
     this.persistedItems += count
     const waiting = this.persistWaiters
     this.persistWaiters = []
     for (const waiter of waiting) {
-      if (waiter.upto <= this.persistedItems) waiter.resolve(true)
+      // Dropped items (an epoch left) were never persisted: whoever waits for them hears false.
+      if (!persisted) waiter.resolve(false)
+      else if (waiter.upto <= this.persistedItems) waiter.resolve(true)
       else this.persistWaiters.push(waiter)
     }
   }
@@ -401,17 +527,35 @@ export class MemoryRoom {
     return new Promise((resolve) => this.idleResolvers.push(resolve))
   }
 
-  /** Writes a snapshot covering `lastId` and trims the log. */
-  async compact(): Promise<void> {
+  /**
+   * Writes a snapshot covering `lastId` and trims the log; or, when the document carries
+   * much more history than content (see EpochRebuild.ts) or `newEpoch` says so, starts a new
+   * epoch. A new epoch needs every change the room applied to be persisted: while updates are
+   * queued it compacts as usual, and the next compaction tries again.
+   */
+  async compact(newEpoch = false): Promise<void> {
     if (this.compacting || this.closed) return
     this.compacting = true
     try {
       await this.inbound
       const uptoId = this.lastId
-      if (uptoId === '0-0') return
+      if (uptoId === '0-0' && !newEpoch) return
+      const idle = this.queue.length === 0
       // The room document is garbage-collected, so its encoding is already compact.
-      const snapshot = Y.encodeStateAsUpdate(this.doc)
-      await this.options.store.compact(this.name, snapshot, uptoId)
+      const { encoded, fresh } = this.epochs.decide(this.doc, newEpoch && idle)
+      if (fresh && idle && this.queue.length === 0) {
+        const from = this.epoch
+        const previousVector = Y.encodeStateVector(this.doc)
+        const switched = await this.options.store.switchEpoch(this.name, { from, uptoId, snapshot: fresh, previousVector })
+        if (switched && this.epoch === from && !this.closed) {
+          this.epochs.compacted(fresh.byteLength)
+          this.lastId = uptoId
+          this.moveToEpoch(from + 1, fresh, previousVector)
+        }
+        return
+      }
+      if (uptoId === '0-0') return
+      if (await this.options.store.compact(this.name, encoded, uptoId)) this.epochs.compacted(encoded.byteLength)
     } catch (error) {
       this.options.logger.warn('compaction failed; will retry later', { memory: this.name, error: String(error) })
     } finally {

@@ -22,4 +22,5 @@ export {
   slotToJSON,
 } from '../model/layout.ts'
 export type { Json, JsonObject, JsonPrimitive, NodeKind, Slot } from '../model/layout.ts'
+export { rebuildState, replaceDocument } from '../model/epoch.ts'
 export { assignDict, assignList, dictDelete, dictSet, jsonEquals, mergeDictKey } from '../model/write.ts'

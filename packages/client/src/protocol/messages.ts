@@ -15,6 +15,8 @@
  *   AUTH      client →   empty name, varString token                (first frame, optional)
  *   AUTH_OK   → client   empty name                                 (the token is accepted)
  *   ACCESS    → client   name, varUint access (1 read, 2 write)     (before SYNC step 2)
+ *   EPOCH     → client   name, varUint epoch, varUint8Array previous epoch's final state
+ *                        vector (empty: unknown), varUint8Array the epoch's whole document
  *
  * Credentials: a client with a token sends AUTH as the first frame after the socket opens;
  * the relay answers AUTH_OK, or closes the socket with 4401 (a bad or expired token, and
@@ -52,6 +54,11 @@ export const MessageType = {
   authOk: 9,
   /** What this connection may do with a memory; the relay sends it before SYNC step 2. */
   access: 10,
+  /**
+   * The memory is in another epoch than the client's SYNC step 1 said (or just moved to a
+   * new one): its whole new document. See docs/PROTOCOL.md, "Epochs".
+   */
+  epoch: 11,
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
 
@@ -126,6 +133,14 @@ export type Message =
   | { type: typeof MessageType.auth; name: string; token: string }
   | { type: typeof MessageType.authOk; name: string }
   | { type: typeof MessageType.access; name: string; access: AccessLevel }
+  | {
+      type: typeof MessageType.epoch
+      name: string
+      epoch: number
+      /** The state vector the previous epoch ended with; empty when the relay does not know it. */
+      previousVector: Uint8Array
+      state: Uint8Array
+    }
 
 /** Encodes one frame. */
 export function encodeMessage(message: Message): Uint8Array {
@@ -153,6 +168,11 @@ export function encodeMessage(message: Message): Uint8Array {
       break
     case MessageType.access:
       encoding.writeVarUint(encoder, ACCESS_CODES[message.access])
+      break
+    case MessageType.epoch:
+      encoding.writeVarUint(encoder, message.epoch)
+      encoding.writeVarUint8Array(encoder, message.previousVector)
+      encoding.writeVarUint8Array(encoder, message.state)
       break
     case MessageType.close:
     case MessageType.ping:
@@ -203,6 +223,12 @@ export function decodeMessage(frame: Uint8Array): Message {
         const access = code === ACCESS_CODES.read ? 'read' : code === ACCESS_CODES.write ? 'write' : null
         if (access === null) throw new FrameError(`unknown access level ${code}`)
         return done({ type, name, access })
+      }
+      case MessageType.epoch: {
+        const epoch = decoding.readVarUint(decoder)
+        const previousVector = decoding.readVarUint8Array(decoder)
+        const state = decoding.readVarUint8Array(decoder)
+        return done({ type, name, epoch, previousVector, state })
       }
       case MessageType.close:
       case MessageType.ping:

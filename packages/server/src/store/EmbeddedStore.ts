@@ -1,7 +1,8 @@
 import { EmbeddedProjection } from './EmbeddedProjection.ts'
-import { compareIds } from './Store.ts'
+import { EpochChangedError, compareIds } from './Store.ts'
 import type {
   AppendResult,
+  EpochSwitch,
   LogEntry,
   PublishedUpdate,
   Store,
@@ -15,10 +16,13 @@ interface MemoryRecord {
   snapshotUpto: string
   /** Sequence number of the last id handed out; ids are `${n}-0`. */
   lastSeq: number
+  epoch: number
+  previousVector: Uint8Array | null
 }
 
 interface Subscription {
   listener: (update: PublishedUpdate) => void
+  onEpoch: ((epoch: number) => void) | undefined
   active: boolean
 }
 
@@ -46,14 +50,21 @@ export class EmbeddedStore implements Store {
   async load(name: string): Promise<StoredMemory> {
     this.assertUp('load')
     const memory = this.memories.get(name)
-    if (!memory) return { snapshot: null, entries: [], lastId: '0-0' }
-    return { snapshot: memory.snapshot, entries: [...memory.entries], lastId: lastIdOf(memory) }
+    if (!memory) return { snapshot: null, entries: [], lastId: '0-0', epoch: 0, previousVector: null }
+    return {
+      snapshot: memory.snapshot,
+      entries: [...memory.entries],
+      lastId: lastIdOf(memory),
+      epoch: memory.epoch,
+      previousVector: memory.previousVector,
+    }
   }
 
-  async append(name: string, updates: Uint8Array[], relayId: string): Promise<AppendResult> {
+  async append(name: string, updates: Uint8Array[], relayId: string, epoch?: number): Promise<AppendResult> {
     this.assertUp('append')
     if (relayId.includes('|')) throw new Error(`relayId must not contain '|': ${relayId}`)
     const memory = this.record(name)
+    if (epoch !== undefined && epoch !== memory.epoch) throw new EpochChangedError(name, memory.epoch)
     const prevId = lastIdOf(memory)
     const published: PublishedUpdate[] = []
     let before = prevId
@@ -87,11 +98,29 @@ export class EmbeddedStore implements Store {
     return true
   }
 
+  async switchEpoch(name: string, change: EpochSwitch): Promise<boolean> {
+    this.assertUp('switchEpoch')
+    const memory = this.record(name)
+    if (memory.epoch !== change.from || lastIdOf(memory) !== change.uptoId) return false
+    memory.epoch = change.from + 1
+    memory.previousVector = change.previousVector.slice()
+    memory.snapshot = change.snapshot.slice()
+    memory.snapshotUpto = change.uptoId
+    memory.entries = []
+    const recipients = [...(this.subscribers.get(name) ?? [])]
+    const epoch = memory.epoch
+    queueMicrotask(() => {
+      for (const subscription of recipients) if (subscription.active) subscription.onEpoch?.(epoch)
+    })
+    return true
+  }
+
   async subscribe(
     name: string,
     listener: (update: PublishedUpdate) => void,
+    onEpoch?: (epoch: number) => void,
   ): Promise<() => Promise<void>> {
-    const subscription: Subscription = { listener, active: true }
+    const subscription: Subscription = { listener, onEpoch, active: true }
     let set = this.subscribers.get(name)
     if (!set) this.subscribers.set(name, (set = new Set()))
     set.add(subscription)
@@ -135,7 +164,7 @@ export class EmbeddedStore implements Store {
   private record(name: string): MemoryRecord {
     let memory = this.memories.get(name)
     if (!memory) {
-      memory = { entries: [], snapshot: null, snapshotUpto: '0-0', lastSeq: 0 }
+      memory = { entries: [], snapshot: null, snapshotUpto: '0-0', lastSeq: 0, epoch: 0, previousVector: null }
       this.memories.set(name, memory)
     }
     return memory

@@ -5,20 +5,22 @@ import type { RedisOptions } from 'ioredis'
 import { isConnectionLoss } from './connectionLoss.ts'
 import { durabilityWarning, readDurability } from './durability.ts'
 import { whenReady } from './redisReady.ts'
-import { appendScript, compactScript, loadScript, readSinceScript } from './redisScripts.ts'
+import { appendScript, compactScript, loadScript, readSinceScript, switchEpochScript } from './redisScripts.ts'
 import {
   type RedisTarget,
   describeRedisOptions,
   ioredisArguments,
   maskRedisUrl,
 } from './redisUrl.ts'
-import type {
-  AppendResult,
-  LogEntry,
-  PublishedUpdate,
-  Store,
-  StoreStatus,
-  StoredMemory,
+import {
+  type AppendResult,
+  EpochChangedError,
+  type EpochSwitch,
+  type LogEntry,
+  type PublishedUpdate,
+  type Store,
+  type StoreStatus,
+  type StoredMemory,
 } from './Store.ts'
 
 /** Options of {@link RedisStore}. */
@@ -68,11 +70,23 @@ interface RememCommands {
   rememAppend(
     log: string,
     snapshot: string,
+    epoch: string,
     channel: string,
     relayId: string,
+    expectedEpoch: string,
     ...updates: Buffer[]
   ): Promise<[string, number, ...string[]]>
-  rememLoadBuffer(log: string, snapshot: string): Promise<[Buffer | null, Buffer, RawEntry[]]>
+  rememLoadBuffer(log: string, snapshot: string, epoch: string): Promise<[Buffer | null, Buffer, RawEntry[], Buffer | null]>
+  rememSwitchEpoch(
+    log: string,
+    snapshot: string,
+    epoch: string,
+    channel: string,
+    from: string,
+    uptoId: string,
+    snapshotValue: Buffer,
+    epochValue: Buffer,
+  ): Promise<number>
   rememReadSinceBuffer(log: string, snapshot: string, afterId: string): Promise<RawEntry[] | null>
   rememCompact(
     log: string,
@@ -85,6 +99,7 @@ interface RememCommands {
 
 interface Subscription {
   listener: (update: PublishedUpdate) => void
+  onEpoch: ((epoch: number) => void) | undefined
 }
 
 interface Channel {
@@ -93,6 +108,8 @@ interface Channel {
 }
 
 const PIPE = 124
+/** A broadcast that announces a new epoch: `epoch|<n>` (log ids never start with a letter). */
+const EPOCH_PREFIX = Buffer.from('epoch|')
 const idPattern = /^\d+-\d+$/
 
 /**
@@ -141,8 +158,14 @@ export class RedisStore implements Store {
     const redis = isClient(given) ? given : createConnection(given)
     this.ackReplicas = options.ackReplicas ?? 0
     this.ackTimeoutMs = options.ackTimeoutMs ?? 2000
-    redis.defineCommand('rememAppend', { numberOfKeys: 2, lua: this.appendLua })
-    redis.defineCommand('rememLoad', { numberOfKeys: 2, lua: loadScript })
+    redis.defineCommand('rememAppend', { numberOfKeys: 3, lua: this.appendLua })
+    redis.defineCommand('rememLoad', { numberOfKeys: 3, lua: loadScript })
+    // Publishes as the append script does (RedisClusterStore: SPUBLISH on the shard channel).
+    const sharded = this.appendLua !== appendScript
+    redis.defineCommand('rememSwitchEpoch', {
+      numberOfKeys: 3,
+      lua: sharded ? switchEpochScript.replace("redis.call('PUBLISH',", "redis.call('SPUBLISH',") : switchEpochScript,
+    })
     redis.defineCommand('rememReadSince', { numberOfKeys: 2, lua: readSinceScript })
     redis.defineCommand('rememCompact', { numberOfKeys: 2, lua: compactScript })
     this.redis = redis as Redis & RememCommands
@@ -255,23 +278,34 @@ export class RedisStore implements Store {
   }
 
   async load(name: string): Promise<StoredMemory> {
-    const [value, lastId, raw] = await this.redis.rememLoadBuffer(
+    const [value, lastId, raw, epochValue] = await this.redis.rememLoadBuffer(
       this.logKey(name),
       this.snapshotKey(name),
+      this.epochKey(name),
     )
     let snapshot: Uint8Array | null = null
     if (value) {
       const bar = value.indexOf(PIPE)
       snapshot = new Uint8Array(value.subarray(bar + 1))
     }
-    return { snapshot, entries: raw.map(toEntry), lastId: lastId.toString() }
+    let epoch = 0
+    let previousVector: Uint8Array | null = null
+    if (epochValue) {
+      const bar = epochValue.indexOf(PIPE)
+      epoch = Number(epochValue.toString('latin1', 0, bar))
+      previousVector = new Uint8Array(epochValue.subarray(bar + 1))
+    }
+    return { snapshot, entries: raw.map(toEntry), lastId: lastId.toString(), epoch, previousVector }
   }
 
-  async append(name: string, updates: Uint8Array[], relayId: string): Promise<AppendResult> {
+  async append(name: string, updates: Uint8Array[], relayId: string, epoch?: number): Promise<AppendResult> {
     if (relayId.includes('|')) throw new Error(`relayId must not contain '|': ${relayId}`)
-    const args = [this.channelOf(name), relayId, ...updates.map(toBuffer)] as const
+    const args = [this.channelOf(name), relayId, epoch === undefined ? '' : String(epoch), ...updates.map(toBuffer)] as const
+    const keys = [this.logKey(name), this.snapshotKey(name), this.epochKey(name)] as const
     if (this.ackReplicas === 0) {
-      const [prevId, logLength, ...ids] = await this.redis.rememAppend(this.logKey(name), this.snapshotKey(name), ...args)
+      const [prevId, logLength, ...ids] = await this.redis.rememAppend(...keys, ...args).catch((error: unknown) => {
+        throw epochError(name, error)
+      })
       return { ids, prevId, logLength }
     }
     // WAIT on the connection that appended (a cluster pipeline stays on the slot's node).
@@ -279,10 +313,10 @@ export class RedisStore implements Store {
       wait(replicas: number, timeoutMs: number): unknown
       exec(): Promise<Array<[Error | null, unknown]> | null>
     }
-    void pipeline.rememAppend(this.logKey(name), this.snapshotKey(name), ...args)
+    void pipeline.rememAppend(...keys, ...args)
     pipeline.wait(this.ackReplicas, this.ackTimeoutMs)
     const [[appendError, appended] = [null, null], [waitError, replicas] = [null, 0]] = (await pipeline.exec()) ?? []
-    if (appendError) throw appendError
+    if (appendError) throw epochError(name, appendError)
     if (waitError) throw waitError
     if (Number(replicas) < this.ackReplicas) {
       throw new Error(
@@ -317,9 +351,27 @@ export class RedisStore implements Store {
     return stored === 1
   }
 
+  async switchEpoch(name: string, change: EpochSwitch): Promise<boolean> {
+    assertId(change.uptoId, 'uptoId')
+    const snapshotValue = Buffer.concat([Buffer.from(`${change.uptoId}|`), toBuffer(change.snapshot)])
+    const epochValue = Buffer.concat([Buffer.from(`${change.from + 1}|`), toBuffer(change.previousVector)])
+    const switched = await this.redis.rememSwitchEpoch(
+      this.logKey(name),
+      this.snapshotKey(name),
+      this.epochKey(name),
+      this.channelOf(name),
+      String(change.from),
+      change.uptoId,
+      snapshotValue,
+      epochValue,
+    )
+    return switched === 1
+  }
+
   async subscribe(
     name: string,
     listener: (update: PublishedUpdate) => void,
+    onEpoch?: (epoch: number) => void,
   ): Promise<() => Promise<void>> {
     if (this.closed) throw new Error('RedisStore is closed')
     const key = this.channelOf(name)
@@ -333,7 +385,7 @@ export class RedisStore implements Store {
       }
       this.channels.set(key, channel)
     }
-    const subscription: Subscription = { listener }
+    const subscription: Subscription = { listener, onEpoch }
     channel.subscriptions.add(subscription)
     const unsubscribe = async (): Promise<void> => {
       if (!channel.subscriptions.delete(subscription)) return
@@ -378,6 +430,10 @@ export class RedisStore implements Store {
     return `remem:{${this.prefix}${name}}:snapshot`
   }
 
+  private epochKey(name: string): string {
+    return `remem:{${this.prefix}${name}}:epoch`
+  }
+
   private channelOf(name: string): string {
     return `remem:{${this.prefix}${name}}`
   }
@@ -415,6 +471,11 @@ export class RedisStore implements Store {
   protected deliver(key: string, message: Buffer): void {
     const channel = this.channels.get(key)
     if (!channel) return
+    if (message.subarray(0, EPOCH_PREFIX.length).equals(EPOCH_PREFIX)) {
+      const epoch = Number(message.toString('latin1', EPOCH_PREFIX.length))
+      for (const subscription of [...channel.subscriptions]) subscription.onEpoch?.(epoch)
+      return
+    }
     const update = parsePublished(message)
     if (!update) return
     for (const subscription of [...channel.subscriptions]) {
@@ -596,4 +657,10 @@ function nextId(id: string): string {
 function assertId(id: string, what: string): void {
   if (!idPattern.test(id))
     throw new Error(`${what} must be a log id like '1700000000000-0', got '${id}'`)
+}
+
+/** The append script's `EPOCH <n>` error as an EpochChangedError; any other error unchanged. */
+function epochError(name: string, error: unknown): unknown {
+  const match = error instanceof Error ? /^EPOCH (\d+)/.exec(error.message) : null
+  return match ? new EpochChangedError(name, Number(match[1])) : error
 }

@@ -20,6 +20,37 @@ export interface StoredMemory {
   entries: LogEntry[]
   /** Id of the last entry included (in the snapshot or the entries); `'0-0'` if none. */
   lastId: string
+  /** The memory's epoch (0 until its first rebuild; see docs/DESIGN.md, "Epochs"). */
+  epoch: number
+  /**
+   * The state vector the previous epoch ended with (null in epoch 0): a client of that epoch
+   * holding a change within it knows the change is in this epoch.
+   */
+  previousVector: Uint8Array | null
+}
+
+/** What `Store.switchEpoch` stores. */
+export interface EpochSwitch {
+  /** The epoch the memory is in now; the switch fails unless the store agrees. */
+  from: number
+  /** The id of the last log entry the rebuilt document covers; the switch fails unless it is the log's last. */
+  uptoId: string
+  /** The new epoch's whole document (a fresh Yjs document's state). */
+  snapshot: Uint8Array
+  /** The state vector the old epoch ended with. */
+  previousVector: Uint8Array
+}
+
+/** An append was made against an epoch the memory has left; nothing was appended. */
+export class EpochChangedError extends Error {
+  override readonly name = 'EpochChangedError'
+  constructor(
+    readonly memory: string,
+    /** The epoch the store holds. */
+    readonly epoch: number,
+  ) {
+    super(`memory "${memory}" moved to epoch ${epoch}: the append was made against an older one and was refused`)
+  }
 }
 
 /** An update another relay (or this one) appended, as delivered by the broadcast. */
@@ -52,9 +83,10 @@ export interface Store {
   /**
    * Appends `updates` to the log of `name` atomically and in order, then publishes each
    * to every subscriber of `name` (on every relay, this one included). Resolves once
-   * persisted; rejects when the store is unreachable (nothing is then half-written).
+   * persisted; rejects when the store is unreachable (nothing is then half-written). With
+   * `epoch`, rejects with `EpochChangedError` (appending nothing) unless the memory is in it.
    */
-  append(name: string, updates: Uint8Array[], relayId: string): Promise<AppendResult>
+  append(name: string, updates: Uint8Array[], relayId: string, epoch?: number): Promise<AppendResult>
   /**
    * Log entries after `afterId`, oldest first; `null` when entries after `afterId` were
    * already compacted away, in which case the caller reloads with `load`.
@@ -66,8 +98,22 @@ export interface Store {
    * `uptoId` or more (another relay compacted further).
    */
   compact(name: string, snapshot: Uint8Array, uptoId: string): Promise<boolean>
-  /** Delivers every update published for `name`, in log order. Returns the unsubscribe. */
-  subscribe(name: string, listener: (update: PublishedUpdate) => void): Promise<() => Promise<void>>
+  /**
+   * Starts a new epoch atomically: when the memory is in epoch `from` and its log ends at
+   * `uptoId`, stores `snapshot` as the whole document of epoch `from + 1` (covering `uptoId`),
+   * empties the log and tells every subscriber (`onEpoch`). Otherwise changes nothing and
+   * returns false.
+   */
+  switchEpoch(name: string, change: EpochSwitch): Promise<boolean>
+  /**
+   * Delivers every update published for `name`, in log order, and (to `onEpoch`) each new
+   * epoch. Returns the unsubscribe.
+   */
+  subscribe(
+    name: string,
+    listener: (update: PublishedUpdate) => void,
+    onEpoch?: (epoch: number) => void,
+  ): Promise<() => Promise<void>>
   /**
    * Called with 'down' when the store becomes unreachable and 'up' when it is back (after
    * which subscribers should catch up with `readSince`). Returns the unsubscribe.

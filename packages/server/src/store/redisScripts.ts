@@ -3,7 +3,10 @@
  * half-appended or a snapshot without the trim that goes with it.
  *
  * Every script takes KEYS[1] = the log stream and KEYS[2] = the snapshot string, stored as
- * `<uptoId>|<snapshot bytes>`. Ids are compared as (ms, seq) numbers, never as strings.
+ * `<uptoId>|<snapshot bytes>`; append, load and switch also KEYS[3] = the epoch string,
+ * `<epoch>|<state vector the previous epoch ended with>` (missing: epoch 0). The three share
+ * the memory's hash tag, so the scripts run in one slot on a cluster too. Ids are compared
+ * as (ms, seq) numbers, never as strings.
  */
 
 const helpers = `
@@ -23,6 +26,12 @@ local function snapshotUpto(key)
   if not bar then return '0-0' end
   return string.sub(head, 1, bar - 1)
 end
+local function epochOf(key)
+  local head = redis.call('GETRANGE', key, 0, 31)
+  local bar = string.find(head, '|', 1, true)
+  if not bar then return 0 end
+  return tonumber(string.sub(head, 1, bar - 1))
+end
 -- The newest id the stream ever generated, also when trims left it empty.
 local function streamLast(key)
   local newest = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
@@ -37,16 +46,21 @@ end
 `
 
 /**
- * ARGV: channel, relayId, update... Appends each update, publishes
- * `<id>|<prevId>|<relayId>|<update>` for each, returns `{prevId, xlen, id...}`.
+ * ARGV: channel, relayId, epoch ('' for any), update... Appends each update, publishes
+ * `<id>|<prevId>|<relayId>|<update>` for each, returns `{prevId, xlen, id...}`; an error
+ * `EPOCH <n>` (appending nothing) when the memory is in epoch n, not the one given.
  */
 export const appendScript = `${helpers}
+if ARGV[3] ~= '' then
+  local current = epochOf(KEYS[3])
+  if current ~= tonumber(ARGV[3]) then return redis.error_reply('EPOCH ' .. current) end
+end
 local streamId = streamLast(KEYS[1])
 local upto = snapshotUpto(KEYS[2])
 local prev = streamId
 if isBefore(streamId, upto) then prev = upto end
 local result = {prev, 0}
-for i = 3, #ARGV do
+for i = 4, #ARGV do
   local id
   if isBefore(streamId, prev) then
     -- The stream is behind the snapshot (deleted by hand): continue after the snapshot.
@@ -64,7 +78,7 @@ result[2] = redis.call('XLEN', KEYS[1])
 return result
 `
 
-/** Returns `{snapshot value or nil, lastId, entries after the snapshot}`. */
+/** Returns `{snapshot value or nil, lastId, entries after the snapshot, epoch value or nil}`. */
 export const loadScript = `${helpers}
 local snapshot = redis.call('GET', KEYS[2])
 local upto = '0-0'
@@ -73,7 +87,26 @@ local entries = redis.call('XRANGE', KEYS[1], '(' .. upto, '+')
 local last
 if #entries > 0 then last = entries[#entries][1] else last = streamLast(KEYS[1]) end
 if isBefore(last, upto) then last = upto end
-return {snapshot, last, entries}
+return {snapshot, last, entries, redis.call('GET', KEYS[3])}
+`
+
+/**
+ * ARGV: channel, from epoch, uptoId, new snapshot value, new epoch value. When the memory is
+ * in epoch `from` and its log ends at uptoId: stores the snapshot and the epoch, empties
+ * the log (the stream keeps its last id) and publishes `epoch|<new epoch>`; returns 1.
+ * Otherwise returns 0 and changes nothing.
+ */
+export const switchEpochScript = `${helpers}
+if epochOf(KEYS[3]) ~= tonumber(ARGV[2]) then return 0 end
+local upto = snapshotUpto(KEYS[2])
+local last = streamLast(KEYS[1])
+if isBefore(last, upto) then last = upto end
+if last ~= ARGV[3] then return 0 end
+redis.call('SET', KEYS[2], ARGV[4])
+redis.call('SET', KEYS[3], ARGV[5])
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('XTRIM', KEYS[1], 'MAXLEN', 0) end
+redis.call('PUBLISH', ARGV[1], 'epoch|' .. (tonumber(ARGV[2]) + 1))
+return 1
 `
 
 /** ARGV: afterId. Entries after it, or nil when the snapshot already covers past it. */

@@ -123,7 +123,7 @@ describe.each(backends)('$kind store conformance', ({ setup }) => {
 
   it('loads an unknown memory as empty', async () => {
     const name = freshName()
-    expect(await a.load(name)).toEqual({ snapshot: null, entries: [], lastId: '0-0' })
+    expect(await a.load(name)).toEqual({ snapshot: null, entries: [], lastId: '0-0', epoch: 0, previousVector: null })
     expect(await a.readSince(name, '0-0')).toEqual([])
   })
 
@@ -344,7 +344,31 @@ describe.each(backends)('$kind store conformance', ({ setup }) => {
   it("rejects a relayId containing '|' and writes nothing", async () => {
     const name = freshName()
     await expect(a.append(name, [bytes(1)], 'relay|a')).rejects.toThrow(/relayId/)
-    expect(await a.load(name)).toEqual({ snapshot: null, entries: [], lastId: '0-0' })
+    expect(await a.load(name)).toEqual({ snapshot: null, entries: [], lastId: '0-0', epoch: 0, previousVector: null })
+  })
+
+  it('switches epochs atomically: refuses appends of the old one, tells every relay, keeps ids increasing', async () => {
+    const name = freshName()
+    const { updates } = listUpdates(3)
+    const epochs: number[] = []
+    const off = await b.subscribe(name, () => undefined, (epoch) => epochs.push(epoch))
+    const first = await a.append(name, [updates[0]!, updates[1]!], 'relay-a', 0)
+    const last = first.ids.at(-1)!
+    const vector = bytes(1, 2, 3)
+    // Not at the log's end, or not in the epoch given: nothing changes.
+    expect(await a.switchEpoch(name, { from: 0, uptoId: first.ids[0]!, snapshot: bytes(9), previousVector: vector })).toBe(false)
+    expect(await a.switchEpoch(name, { from: 1, uptoId: last, snapshot: bytes(9), previousVector: vector })).toBe(false)
+    const fresh = snapshotOf(updates.slice(0, 2))
+    expect(await b.switchEpoch(name, { from: 0, uptoId: last, snapshot: fresh, previousVector: vector })).toBe(true)
+    const stored = await a.load(name)
+    expect(stored).toEqual({ snapshot: fresh, entries: [], lastId: last, epoch: 1, previousVector: vector })
+    await expect(a.append(name, [updates[2]!], 'relay-a', 0)).rejects.toMatchObject({ name: 'EpochChangedError', epoch: 1 })
+    expect((await a.load(name)).entries).toEqual([])
+    const next = await a.append(name, [updates[2]!], 'relay-a', 1)
+    expect(compareIds(next.ids[0]!, last)).toBeGreaterThan(0)
+    expect(next.prevId).toBe(last)
+    await vi.waitFor(() => expect(epochs).toEqual([1]))
+    await off()
   })
 
   it('keeps memories apart', async () => {

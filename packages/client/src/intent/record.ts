@@ -1,0 +1,246 @@
+/**
+ * Derives the intent of one local transaction (see Intent.ts), read from the transaction
+ * itself while deleted content is still there (Yjs collects it only after 'afterTransaction').
+ * Costs in proportion to the transaction for dicts; a changed list is walked once.
+ *
+ * - a dict entry written (and still the winner of its key): `set`, with its write time;
+ * - a dict entry deleted, its key left without an entry: `delete`;
+ * - a list item inserted: `insert`, with its neighbours after the change;
+ * - a list item removed: `remove`, with its value and index before the change.
+ * Changes inside a nested value written in the same transaction are part of that value.
+ */
+import * as Y from 'yjs'
+import { dictIndex } from '../model/indexes.ts'
+import { type Json, type JsonObject, getRoot, isPrimitive, setOwn } from '../model/layout.ts'
+import type { Intent, ItemRef, PathStep } from './Intent.ts'
+
+type Alive = (item: Y.Item) => boolean
+
+/** One element of an array: its item and its offset within the item. */
+interface Element {
+  item: Y.Item
+  offset: number
+  raw: unknown
+}
+
+function rawGet(map: Y.Map<unknown>, key: string): unknown {
+  const item = (map as unknown as { _map: Map<string, Y.Item> })._map.get(key)
+  return item ? item.content.getContent().at(-1) : undefined
+}
+
+function startOf(array: Y.Array<unknown>): Y.Item | null {
+  return (array as unknown as { _start: Y.Item | null })._start
+}
+
+/** The elements of `array` that `alive` keeps, in order. */
+function elements(array: Y.Array<unknown>, alive: Alive): Element[] {
+  const out: Element[] = []
+  for (let item = startOf(array); item !== null; item = item.right) {
+    if (!item.countable || !alive(item)) continue
+    const content = item.content.getContent()
+    for (let offset = 0; offset < content.length; offset++) out.push({ item, offset, raw: content[offset] })
+  }
+  return out
+}
+
+interface RawEntry {
+  key: string
+  w: number
+  x: number | undefined
+  value: Json
+}
+
+/** A raw dict entry as JSON, reading nested content that `alive` keeps; null when it is not an entry. */
+function entryOf(raw: unknown, alive: Alive): RawEntry | null {
+  let key: unknown
+  let w: unknown
+  let x: unknown
+  let value: Json | undefined
+  if (raw instanceof Y.Map) {
+    key = rawGet(raw, 'k')
+    w = rawGet(raw, 'w')
+    x = rawGet(raw, 'x')
+    value = wrapperJSON(raw, alive) ?? undefined
+  } else if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && !(raw instanceof Y.AbstractType)) {
+    const entry = raw as { k?: unknown; v?: unknown; w?: unknown; x?: unknown }
+    key = entry.k
+    w = entry.w
+    x = entry.x
+    if (isPrimitive(entry.v)) value = entry.v
+  }
+  if (typeof key !== 'string' || value === undefined) return null
+  return { key, w: typeof w === 'number' ? w : 0, x: typeof x === 'number' ? x : undefined, value }
+}
+
+function itemJSON(raw: unknown, alive: Alive): Json | undefined {
+  if (raw instanceof Y.Map) return wrapperJSON(raw, alive) ?? undefined
+  return isPrimitive(raw) ? raw : undefined
+}
+
+function wrapperJSON(map: Y.Map<unknown>, alive: Alive): Json | null {
+  const inner = rawGet(map, 'v')
+  if (!(inner instanceof Y.Array)) return null
+  const tag = rawGet(map, 't')
+  if (tag === 'd') return dictJSON(inner, alive)
+  if (tag === 'l') return listJSON(inner, alive)
+  return null
+}
+
+function dictJSON(array: Y.Array<unknown>, alive: Alive): JsonObject {
+  const winners = new Map<string, RawEntry>()
+  for (const { raw } of elements(array, alive)) {
+    const entry = entryOf(raw, alive)
+    if (!entry) continue
+    const previous = winners.get(entry.key)
+    if (previous && previous.w > entry.w) continue
+    winners.delete(entry.key)
+    winners.set(entry.key, entry)
+  }
+  const out: JsonObject = {}
+  for (const [key, entry] of winners) setOwn(out, key, entry.value)
+  return out
+}
+
+function listJSON(array: Y.Array<unknown>, alive: Alive): Json[] {
+  const out: Json[] = []
+  for (const { raw } of elements(array, alive)) {
+    const value = itemJSON(raw, alive)
+    if (value !== undefined) out.push(value)
+  }
+  return out
+}
+
+/** Whether `array` holds a dict ('dict'), a list ('list'), or is no memory node (null). */
+function kindOf(array: Y.Array<unknown>, root: Y.Array<unknown>): 'dict' | 'list' | null {
+  if (array === root) return 'dict'
+  const holder = array._item
+  if (!holder || !(holder.parent instanceof Y.Map)) return null
+  const tag = rawGet(holder.parent as Y.Map<unknown>, 't')
+  return tag === 'd' ? 'dict' : tag === 'l' ? 'list' : null
+}
+
+/** Reads one local transaction; see the file comment. */
+export function recordIntent(transaction: Y.Transaction): Intent[] {
+  const doc = transaction.doc
+  const root = getRoot(doc)
+  const before = transaction.beforeState
+  const isNew = (item: Y.Item): boolean => item.id.clock >= (before.get(item.id.client) ?? 0)
+  const deletedNow = new Set<Y.Item>()
+  for (const [client, ranges] of transaction.deleteSet.clients) {
+    const structs = doc.store.clients.get(client)
+    if (!structs) continue
+    for (const { clock, len } of ranges) {
+      for (let i = Y.findIndexSS(structs, clock); i < structs.length; i++) {
+        const struct = structs[i]!
+        if (struct.id.clock >= clock + len) break
+        if (struct instanceof Y.Item && !isNew(struct)) deletedNow.add(struct)
+      }
+    }
+  }
+  const aliveBefore: Alive = (item) => !isNew(item) && (!item.deleted || deletedNow.has(item))
+  const aliveAfter: Alive = (item) => !item.deleted
+  const touched = new Set<Y.Array<unknown>>()
+  const consider = (item: Y.Item): void => {
+    if (item.parentSub === null && item.parent instanceof Y.Array) touched.add(item.parent as Y.Array<unknown>)
+  }
+  for (const item of deletedNow) consider(item)
+  for (const [client, after] of transaction.afterState) {
+    const from = before.get(client) ?? 0
+    if (after === from) continue
+    const structs = doc.store.clients.get(client)
+    if (!structs) continue
+    for (let i = Y.findIndexSS(structs, from); i < structs.length; i++) {
+      const struct = structs[i]!
+      if (struct instanceof Y.Item && !struct.deleted) consider(struct)
+    }
+  }
+
+  /** The path of `array` from the root, or null when it is new, deleted or no memory node. */
+  const pathOf = (array: Y.Array<unknown>): PathStep[] | null => {
+    const steps: PathStep[] = []
+    let current = array
+    while (current !== root) {
+      const holder = current._item
+      if (!holder || holder.deleted || isNew(holder) || !(holder.parent instanceof Y.Map)) return null
+      const element = (holder.parent as Y.Map<unknown>)._item
+      if (!element || element.deleted || isNew(element) || !(element.parent instanceof Y.Array)) return null
+      const parent = element.parent as Y.Array<unknown>
+      const kind = kindOf(parent, root)
+      if (kind === null) return null
+      if (kind === 'dict') {
+        const key = rawGet(holder.parent as Y.Map<unknown>, 'k')
+        if (typeof key !== 'string') return null
+        steps.unshift(key)
+      } else {
+        const items = elements(parent, aliveBefore)
+        const index = items.findIndex((e) => e.item === element)
+        const value = wrapperJSON(holder.parent as Y.Map<unknown>, aliveBefore)
+        if (index < 0 || value === null) return null
+        steps.unshift({ value, index })
+      }
+      current = parent
+    }
+    return steps
+  }
+
+  const intents: Intent[] = []
+  for (const array of touched) {
+    const kind = kindOf(array, root)
+    const path = kind === null ? null : pathOf(array)
+    if (path === null) continue
+    if (kind === 'dict') recordDict(array, path)
+    else recordList(array, path)
+  }
+  return intents
+
+  function recordDict(array: Y.Array<unknown>, path: PathStep[]): void {
+    const index = dictIndex(array)
+    const deletedKeys = new Set<string>()
+    for (const item of deletedNow) {
+      if (item.parent !== array || item.parentSub !== null || !item.countable) continue
+      for (const raw of item.content.getContent()) {
+        const entry = entryOf(raw, aliveBefore)
+        if (!entry || deletedKeys.has(entry.key)) continue
+        if (index && index.records(entry.key).length > 0) continue // overwritten, or a loser removed
+        deletedKeys.add(entry.key)
+        intents.push({ op: 'delete', path, key: entry.key, w: entry.w })
+      }
+    }
+    for (let item = startOf(array); item !== null; item = item.right) {
+      if (item.deleted || !item.countable || !isNew(item)) continue
+      const content = item.content.getContent()
+      content.forEach((raw, offset) => {
+        const entry = entryOf(raw, aliveAfter)
+        if (!entry) return
+        const winner = index?.records(entry.key).at(-1)
+        if (winner && (winner.client !== item.id.client || winner.clock !== item.id.clock + offset)) return
+        intents.push(
+          entry.x === undefined
+            ? { op: 'set', path, key: entry.key, value: entry.value, w: entry.w }
+            : { op: 'set', path, key: entry.key, value: entry.value, w: entry.w, x: entry.x },
+        )
+      })
+    }
+  }
+
+  function recordList(array: Y.Array<unknown>, path: PathStep[]): void {
+    const beforeItems = elements(array, aliveBefore)
+    beforeItems.forEach((element, index) => {
+      if (!deletedNow.has(element.item)) return
+      const value = itemJSON(element.raw, aliveBefore)
+      if (value !== undefined) intents.push({ op: 'remove', path, item: { value, index } })
+    })
+    const afterItems = elements(array, aliveAfter)
+    const ref = (index: number): ItemRef | null => {
+      const element = afterItems[index]
+      const value = element ? itemJSON(element.raw, aliveAfter) : undefined
+      return value === undefined ? null : { value, index }
+    }
+    afterItems.forEach((element, index) => {
+      if (!isNew(element.item)) return
+      const value = itemJSON(element.raw, aliveAfter)
+      if (value === undefined) return
+      intents.push({ op: 'insert', path, index, value, left: ref(index - 1), right: ref(index + 1) })
+    })
+  }
+}
