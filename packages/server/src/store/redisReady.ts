@@ -23,6 +23,7 @@ export function whenReady(connection: Redis): Promise<void> {
       connection.off('ready', onReady)
       connection.off('error', onError)
       connection.off('close', onClose)
+      connection.off('end', onClose)
     }
     const onReady = (): void => {
       off()
@@ -38,6 +39,8 @@ export function whenReady(connection: Redis): Promise<void> {
     connection.on('ready', onReady)
     connection.on('error', onError)
     connection.on('close', onClose)
+    // Given up (disconnect(), or no more retries): no 'close' may follow.
+    connection.on('end', onClose)
     if (connection.status === 'wait') connection.connect().catch(() => undefined)
   })
 }
