@@ -3,24 +3,15 @@
  * user on relay B, and a closed tab disappears from both.
  */
 import type { Memory, PresenceSnapshot } from '@remem/client'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { connect, eventually, startRelay } from './helpers.ts'
-import { type RedisCluster, startRedisCluster } from './redisCluster.ts'
+import { useRedisCluster } from './redisCluster.ts'
 
-let cluster: RedisCluster
-const cleanups: Array<() => Promise<unknown>> = []
-beforeAll(async () => {
-  cluster = await startRedisCluster()
-})
-afterAll(async () => {
-  await cluster?.stop()
-})
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
+const setup = useRedisCluster()
+const { cleanups } = setup
 
 async function relay() {
-  const handle = await startRelay({ redisCluster: cluster.seeds })
+  const handle = await startRelay({ redisCluster: setup.cluster.seeds })
   cleanups.push(() => handle.close())
   return handle
 }

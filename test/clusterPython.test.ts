@@ -4,9 +4,9 @@
  */
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { connect, eventually, startRelay } from './helpers.ts'
-import { type RedisCluster, startRedisCluster } from './redisCluster.ts'
+import { useRedisCluster } from './redisCluster.ts'
 
 const CLUSTER_PRELUDE = `
 import json, sys, time
@@ -28,21 +28,12 @@ for name in json.loads(sys.argv[5]):
 print(json.dumps(out))
 `
 
-let cluster: RedisCluster
-const cleanups: Array<() => Promise<unknown>> = []
-beforeAll(async () => {
-  cluster = await startRedisCluster()
-})
-afterAll(async () => {
-  await cluster?.stop()
-})
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
+const setup = useRedisCluster()
+const { cleanups } = setup
 
 /** Runs `script` with /usr/bin/python3 against the cluster, for conversation `cid`. */
 async function onCluster(script: string, cid: string, values: unknown): Promise<string> {
-  const args = ['127.0.0.1', String(cluster.nodes[0]!.port), 'memory:', cid, JSON.stringify(values)]
+  const args = ['127.0.0.1', String(setup.cluster.nodes[0]!.port), 'memory:', cid, JSON.stringify(values)]
   const run = await promisify(execFile)('/usr/bin/python3', ['-c', script, ...args], { timeout: 20_000 })
   return run.stdout
 }
@@ -50,10 +41,10 @@ async function onCluster(script: string, cid: string, values: unknown): Promise<
 describe('a Python RedisCluster client and remem share values on a cluster', () => {
   it('Python writes before and while a client is online; the client writes and Python reads', async () => {
     const names = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta']
-    const slots = new Set(await Promise.all(names.map(async (name) => (await cluster.primaryOf(`memory:py:${name}`)).port)))
+    const slots = new Set(await Promise.all(names.map(async (name) => (await setup.cluster.primaryOf(`memory:py:${name}`)).port)))
     expect(slots.size).toBeGreaterThan(1)
     await onCluster(WRITE, 'py', { alpha: { n: 1 }, beta: ['x', 2] })
-    const relay = await startRelay({ redisCluster: cluster.seeds })
+    const relay = await startRelay({ redisCluster: setup.cluster.seeds })
     cleanups.push(() => relay.close())
     const client = connect(relay.url)
     cleanups.push(() => client.close())

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { type RedisServer, startRedis } from './redisServer.ts'
 
 const run = promisify(execFile)
@@ -219,5 +220,33 @@ export async function startRedisCluster(options: StartClusterOptions = {}): Prom
     },
     waitHealthy,
     stop,
+  }
+}
+
+/**
+ * For a test file: one cluster started before its tests and stopped after them, and
+ * `cleanups` run (last first) after each test.
+ */
+export function useRedisCluster(options: StartClusterOptions = {}): {
+  readonly cluster: RedisCluster
+  readonly cleanups: Array<() => Promise<unknown>>
+} {
+  let cluster: RedisCluster | undefined
+  const cleanups: Array<() => Promise<unknown>> = []
+  beforeAll(async () => {
+    cluster = await startRedisCluster(options)
+  })
+  afterAll(async () => {
+    await cluster?.stop()
+  })
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+  return {
+    get cluster() {
+      if (!cluster) throw new Error('the Redis Cluster is not started yet (use it inside a test)')
+      return cluster
+    },
+    cleanups,
   }
 }
