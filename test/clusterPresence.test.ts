@@ -1,10 +1,11 @@
 /**
- * Relays acting as one on a Redis Cluster: presence is shared, so a user on relay A sees a
- * user on relay B, and a closed tab disappears from both.
+ * Relays acting as one on a Redis Cluster (and on one Redis): presence is shared, so a user
+ * on relay A sees a user on relay B, and a closed tab disappears from both.
  */
 import type { Memory, PresenceSnapshot } from '@remem/client'
 import { describe, expect, it } from 'vitest'
 import { connect, eventually, startRelay } from './helpers.ts'
+import { startRedis } from './redisServer.ts'
 import { useRedisCluster } from './redisCluster.ts'
 
 const setup = useRedisCluster()
@@ -62,5 +63,21 @@ describe('presence across relays on a Redis Cluster', () => {
     const r2 = await relay()
     const mb = client(r2.url).memory('late')
     await eventually(() => expect(others(mb)).toEqual([{ clientId: ma.presence.clientId, state: { name: 'Ada' } }]))
+  })
+})
+
+describe('presence across relays on one Redis', () => {
+  it('a user on relay A sees a user on relay B, and not after the tab closed', async () => {
+    const redis = await startRedis()
+    cleanups.push(() => redis.stop())
+    const relays = [await startRelay({ redis: redis.url }), await startRelay({ redis: redis.url })]
+    for (const r of relays) cleanups.push(() => r.close())
+    const a = client(relays[0]!.url)
+    const ma = a.memory('one')
+    const mb = client(relays[1]!.url).memory('one')
+    ma.presence.setState({ name: 'Ada' })
+    await eventually(() => expect(others(mb)).toEqual([{ clientId: ma.presence.clientId, state: { name: 'Ada' } }]))
+    await a.close()
+    await eventually(() => expect(others(mb)).toEqual([]), { timeoutMs: 3000 })
   })
 })

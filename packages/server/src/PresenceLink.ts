@@ -13,6 +13,7 @@ import type { AwarenessEntry, AwarenessSession, RoomAwareness } from './RoomAwar
 import { encodeAwarenessUpdate } from './RoomAwareness.ts'
 import type { Logger } from './logger.ts'
 import type { PresenceBus } from './store/PresenceBus.ts'
+import type { Store } from './store/Store.ts'
 
 /** How often a relay republishes its presence states. */
 export const PRESENCE_REFRESH_MS = 5_000
@@ -48,12 +49,12 @@ export class PresenceLink {
   /** A link for `awareness` when `store` shares presence among relays (`store.presence`), else null. */
   static attach(
     awareness: RoomAwareness<any>, // eslint-disable-line @typescript-eslint/no-explicit-any -- any session type
-    store: object,
+    store: Store,
     name: string,
     relayId: string,
     logger: Logger,
   ): PresenceLink | null {
-    const bus = (store as { presence?: PresenceBus }).presence
+    const bus = store.presence
     if (!bus) return null
     return new PresenceLink(awareness as unknown as RoomAwareness<AwarenessSession>, bus, name, relayId, logger)
   }

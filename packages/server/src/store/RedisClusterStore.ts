@@ -6,7 +6,6 @@
  */
 import type { Cluster, Redis } from 'ioredis'
 import { ClusterProjection } from './ClusterProjection.ts'
-import { type PresenceBus, RedisPresenceBus } from './PresenceBus.ts'
 import type { KeyspaceMode } from './Projection.ts'
 import type { RedisProjection } from './RedisProjection.ts'
 import { RedisStore, type RedisStoreOptions } from './RedisStore.ts'
@@ -31,8 +30,6 @@ if (shardedAppendScript === appendScript) {
 /** The store on a Redis Cluster; see the file comment. */
 export class RedisClusterStore extends RedisStore {
   private readonly cluster: Cluster
-  /** Presence shared among relays, on each memory's shard channel (see PresenceLink). */
-  readonly presence: PresenceBus
   private knownPrimaries = ''
 
   /**
@@ -42,7 +39,6 @@ export class RedisClusterStore extends RedisStore {
   constructor(options: RedisClusterStoreOptions, cluster: Cluster = createClusterConnection(options.cluster)) {
     super({ ...options, redis: cluster as unknown as Redis })
     this.cluster = cluster
-    this.presence = new RedisPresenceBus(cluster, true, (name) => `remem:{${this.prefix}${name}}:presence`)
     this.location = describeCluster(options.cluster)
     this.ownsConnection = true
   }
@@ -59,11 +55,6 @@ export class RedisClusterStore extends RedisStore {
       await cluster.connect()
       await cluster.ping()
     })
-  }
-
-  override async close(): Promise<void> {
-    await this.presence.close()
-    await super.close()
   }
 
   protected override get appendLua(): string {

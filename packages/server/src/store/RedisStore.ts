@@ -4,6 +4,7 @@ import { RedisProjection } from './RedisProjection.ts'
 import type { RedisOptions } from 'ioredis'
 import { isConnectionLoss } from './connectionLoss.ts'
 import { durabilityWarning, readDurability } from './durability.ts'
+import { type PresenceBus, RedisPresenceBus } from './PresenceBus.ts'
 import { whenReady } from './redisReady.ts'
 import { appendScript, compactScript, loadScript, readSinceScript, switchEpochScript } from './redisScripts.ts'
 import {
@@ -149,6 +150,8 @@ export class RedisStore implements Store {
   protected lastError: Error | null = null
   private closed = false
   readonly projection: RedisProjection
+  /** Presence shared among relays on each memory's presence channel (see PresenceLink). */
+  readonly presence: PresenceBus
 
   constructor(options: RedisStoreOptions) {
     this.prefix = options.prefix ?? 'memory:'
@@ -170,6 +173,7 @@ export class RedisStore implements Store {
     redis.defineCommand('rememCompact', { numberOfKeys: 2, lua: compactScript })
     this.redis = redis as Redis & RememCommands
     this.projection = this.createProjection(redis, options.keyspace ?? 'on')
+    this.presence = new RedisPresenceBus(redis, sharded, (name) => `${this.channelOf(name)}:presence`)
     this.watch(redis, (up) => {
       this.commandUp = up
     })
@@ -418,6 +422,7 @@ export class RedisStore implements Store {
     this.channels.clear()
     this.statusListeners.clear()
     for (const off of this.detach) off()
+    await this.presence.close()
     const connections = [this.subscriber, this.ownsConnection ? this.redis : null]
     await Promise.all(connections.map((connection) => connection && quit(connection)))
   }

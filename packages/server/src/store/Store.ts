@@ -6,6 +6,7 @@
  * Every published update carries its own id and the id of the entry before it in the log,
  * so a relay that sees `prevId !== lastIdItHas` knows it missed one and calls `readSince`.
  */
+import type { PresenceBus } from './PresenceBus.ts'
 import type { Projection } from './Projection.ts'
 
 /** One persisted update. */
@@ -78,6 +79,8 @@ export interface Store {
   readonly kind: 'embedded' | 'redis'
   /** The plain keys that mirror each memory's top-level keys (see Projection.ts). */
   readonly projection: Projection
+  /** Presence shared with the other relays on this store; absent: presence stays on each relay. */
+  readonly presence?: PresenceBus
   /** Loads the snapshot and the log of memory `name` (empty for a new memory). */
   load(name: string): Promise<StoredMemory>
   /**
