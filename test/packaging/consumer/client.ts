@@ -11,6 +11,7 @@ import {
   ClosedError,
   ConnectionError,
   type ConnectionState,
+  EpochConflictError,
   type HeartbeatOptions,
   type IndexedDbStorageOptions,
   type InspectorSnapshot,
@@ -75,6 +76,8 @@ import {
   isValidMemoryName,
   jsonEquals,
   mergeDictKey,
+  rebuildState,
+  replaceDocument,
   scanDict,
   scanList,
   slotToJSON,
@@ -129,6 +132,7 @@ export function describe(error: unknown): RememErrorCode | 'unknown' {
   if (error instanceof ValidationError || error instanceof AuthError) return error.code
   if (error instanceof ConnectionError || error instanceof ClosedError) return error.code
   if (error instanceof RefusedError || error instanceof StorageError) return error.code
+  if (error instanceof EpochConflictError) return error.code
   return error instanceof RememError ? error.code : 'unknown'
 }
 
@@ -167,6 +171,8 @@ export const protocol = {
   isValidMemoryName,
   jsonEquals,
   mergeDictKey,
+  rebuildState,
+  replaceDocument,
   scanDict,
   scanList,
   slotToJSON,
