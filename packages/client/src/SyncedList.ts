@@ -8,7 +8,7 @@
  */
 import type * as Y from 'yjs'
 import { type Json, encodeListItem, listToJSON, slotToJSON } from './model/layout.ts'
-import { type ListItems, listItems, listSlots } from './model/listAccess.ts'
+import { type ListItems, listAppend, listItems, listSlots } from './model/listAccess.ts'
 import { indexPath } from './model/path.ts'
 import { SYNCED } from './model/synced.ts'
 import { toJson } from './model/validate.ts'
@@ -62,7 +62,7 @@ export class SyncedList {
   push(...values: unknown[]): number {
     const items = this.#prepare()
     const json = validateAll(values, items.length)
-    this.#context.transact(() => this.#array.push(json.map(encodeListItem)))
+    this.#context.transact(() => listAppend(this.#array, json.map(encodeListItem)))
     return items.length + json.length
   }
 

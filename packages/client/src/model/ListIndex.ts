@@ -6,7 +6,7 @@
  * then kept up to date by `indexes.ts` for every transaction.
  */
 import type * as Y from 'yjs'
-import { elementKey, isLive, rawAt } from './elements.ts'
+import { elementKey, isLive, lastItem, rawAt } from './elements.ts'
 import { decodeListItem } from './layout.ts'
 
 /** See the file comment. Get it from `listIndex(array)` (indexes.ts), which keeps it current. */
@@ -15,6 +15,8 @@ export class ListIndex {
   #built = false
   /** Ids of the live elements that are not items. */
   readonly #strays = new Set<string>()
+  /** The id of the last element seen at the end of the array: where appends start looking. */
+  #end: { client: number; clock: number } | null = null
 
   constructor(array: Y.Array<unknown>) {
     this.array = array
@@ -26,6 +28,16 @@ export class ListIndex {
     return this.#strays.size
   }
 
+  /** The last item of the array, found from the last known end. */
+  lastItem(): Y.Item | null {
+    return lastItem(this.array, this.#end)
+  }
+
+  /** Records that `item` is at the end of the array. */
+  noteEnd(item: Y.Item): void {
+    this.#end = { client: item.id.client, clock: item.id.clock + item.length - 1 }
+  }
+
   /** Forgets everything: the next read scans the array again. */
   reset(): void {
     this.#built = false
@@ -35,6 +47,7 @@ export class ListIndex {
   /** Takes in the elements of `item` from offset `from` on. */
   addItem(item: Y.Item, from = 0): void {
     if (!this.#built) return
+    if (item.right === null) this.noteEnd(item)
     for (let offset = from; offset < item.length; offset++) {
       if (decodeListItem(rawAt(item, offset)) === null) {
         this.#strays.add(elementKey(item.id.client, item.id.clock + offset))
@@ -59,6 +72,7 @@ export class ListIndex {
     this.#built = true
     for (let item = this.array._start; item !== null; item = item.right) {
       if (isLive(item)) this.addItem(item)
+      else if (item.right === null) this.noteEnd(item)
     }
   }
 }

@@ -102,30 +102,43 @@ export function lastItem(array: Y.Array<unknown>, hint: { client: number; clock:
 }
 
 /**
- * Appends `raw` (a plain JSON value or an unintegrated `Y.Map`) after `last`, the last item
- * of `array`, as `array.push([raw])` would, without walking from the start to find the end.
- * Returns the new item.
+ * Appends `raws` (plain JSON values and unintegrated `Y.Map`s) after `last`, the last item of
+ * `array`, as `array.push(raws)` would (runs of plain values share one item), without
+ * walking from the start to find the end. Returns the last new item.
  */
 export function appendAfter(
   transaction: Y.Transaction,
   array: Y.Array<unknown>,
   last: Y.Item | null,
-  raw: unknown,
-): Y.Item {
+  raws: unknown[],
+): Y.Item | null {
   const doc = transaction.doc
-  const client = doc.clientID
   const right = last === null ? array._start : last.right
-  const content = raw instanceof Y.AbstractType ? new Y.ContentType(raw) : new Y.ContentAny([raw])
-  const item = new Y.Item(
-    Y.createID(client, Y.getState(doc.store, client)),
-    last,
-    last && last.lastId,
-    right,
-    right && right.id,
-    array,
-    null,
-    content,
-  )
-  item.integrate(transaction, 0)
-  return item
+  let left = last
+  let run: unknown[] = []
+  const add = (content: Y.ContentAny | Y.ContentType): void => {
+    const client = doc.clientID
+    left = new Y.Item(
+      Y.createID(client, Y.getState(doc.store, client)),
+      left,
+      left && left.lastId,
+      right,
+      right && right.id,
+      array,
+      null,
+      content,
+    )
+    left.integrate(transaction, 0)
+  }
+  for (const raw of raws) {
+    if (!(raw instanceof Y.AbstractType)) {
+      run.push(raw)
+      continue
+    }
+    if (run.length > 0) add(new Y.ContentAny(run))
+    run = []
+    add(new Y.ContentType(raw))
+  }
+  if (run.length > 0) add(new Y.ContentAny(run))
+  return left === last ? null : left
 }

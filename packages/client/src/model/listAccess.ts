@@ -4,7 +4,7 @@
  * cache finds it without a scan; otherwise the array is scanned, as before the indexes.
  */
 import * as Y from 'yjs'
-import { isLive } from './elements.ts'
+import { appendAfter, isLive } from './elements.ts'
 import { listIndex, wrapperSlot } from './indexes.ts'
 import { type Slot, decodeListItem, isPrimitive, scanList } from './layout.ts'
 import { modelCounters } from './counters.ts'
@@ -27,6 +27,20 @@ export interface ListItems {
 export function listItems(array: Y.Array<unknown>): ListItems {
   const index = listIndex(array)
   return index && index.strays === 0 ? new DirectItems(array) : new ScannedItems(array, scanList(array))
+}
+
+/**
+ * Appends raw elements (see `encodeListItem`) at the end of a list's array, after its last
+ * known item instead of walking the array from its start or last search marker.
+ */
+export function listAppend(array: Y.Array<unknown>, raws: unknown[]): void {
+  const index = listIndex(array)
+  if (raws.length === 0) return
+  if (!index) return array.push(raws)
+  array.doc!.transact((transaction) => {
+    const last = appendAfter(transaction, array, index.lastItem(), raws)
+    if (last) index.noteEnd(last)
+  })
 }
 
 /** Every item of `array`, in order; nested items decoded once and cached while unchanged. */

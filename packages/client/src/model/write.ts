@@ -113,7 +113,7 @@ export function dictSet(array: Y.Array<unknown>, key: string, value: Json, expir
   }
   inTransaction(array, (transaction) => {
     deleteRecords(transaction, index, index.records(key))
-    index.addItem(appendAfter(transaction, array, index.lastItem(), raw))
+    index.addItem(appendAfter(transaction, array, index.lastItem(), [raw])!)
   })
 }
 
