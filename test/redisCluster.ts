@@ -170,7 +170,10 @@ export async function startRedisCluster(options: StartClusterOptions = {}): Prom
       '--cluster-replicas',
       String(replicas),
       '--cluster-yes',
-    ])
+    ]).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error
+      throw new Error('redis-cli not found: it comes with redis-server (Debian: apt-get install redis-tools)')
+    })
     await waitHealthy()
     await until(
       'replicas in sync',
