@@ -37,7 +37,7 @@ export interface WriterFigures {
 }
 
 /** Groups a writer's journal by memory. */
-function byMemory(entries: WriterEntry[]): Map<string, WriterMemoryOps> {
+export function byMemory(entries: WriterEntry[]): Map<string, WriterMemoryOps> {
   const memories = new Map<string, WriterMemoryOps>()
   const of = (mem: string): WriterMemoryOps => {
     let found = memories.get(mem)
@@ -63,6 +63,41 @@ export function writerFigures(journals: Map<string, WriterEntry[]>): WriterFigur
   return figures
 }
 
+/** How a writer's keys compare with the prefixes of its operations on one memory. */
+export interface PrefixMatch {
+  matched: boolean
+  /** Acknowledged operations (a prefix of `ops`). */
+  acked: number
+  /** The state after the acknowledged prefix. */
+  expected: Model
+  /** Acknowledged ops whose value is missing from the state. */
+  lost: string[]
+}
+
+/** Whether `actual` (a writer's keys) equals the model after a prefix of `ops` that covers every op up to `ackedSeq`. */
+export function matchPrefix(ops: Array<{ seq: number; op: Op }>, ackedSeq: number, actual: Model): PrefixMatch {
+  const acked = ops.filter((o) => o.seq <= ackedSeq).length
+  const model: Model = {}
+  for (const { op } of ops.slice(0, acked)) applyOp(model, op)
+  const expected = structuredClone(model)
+  let matched = canonical(model) === canonical(actual)
+  for (let p = acked; !matched && p < ops.length; p++) {
+    applyOp(model, ops[p]!.op)
+    matched = canonical(model) === canonical(actual)
+  }
+  return { matched, acked, expected, lost: matched ? [] : lostOps(ops.slice(0, acked), expected, actual) }
+}
+
+/** Describes a failed {@link matchPrefix}. */
+export function describeMismatch(id: string, mem: string, ackedSeq: number, total: number, match: PrefixMatch, actual: Model): string {
+  const { lost, acked } = match
+  return (
+    `${id} on ${mem}: acknowledged through #${ackedSeq} (${acked} of ${total} ops), but the state matches no prefix ≥ ${acked}` +
+    (lost.length > 0 ? `; acknowledged ops not reflected: ${lost.slice(0, 12).join('; ')}${lost.length > 12 ? ` … (${lost.length})` : ''}` : '') +
+    `\n    expected (acked prefix): ${diffLine(match.expected, actual)}`
+  )
+}
+
 /** Checks every writer's keys against its journal; returns one line per problem. */
 export function checkWriters(journals: Map<string, WriterEntry[]>, final: Record<string, JsonObject>): string[] {
   const problems: string[] = []
@@ -72,22 +107,8 @@ export function checkWriters(journals: Map<string, WriterEntry[]>, final: Record
     }
     for (const [mem, { ops, ackedSeq }] of byMemory(entries)) {
       const actual = ownKeys(final[mem] ?? {}, id)
-      const acked = ops.filter((o) => o.seq <= ackedSeq).length
-      const model: Model = {}
-      for (const { op } of ops.slice(0, acked)) applyOp(model, op)
-      const ackedModel = structuredClone(model)
-      let matched = canonical(model) === canonical(actual)
-      for (let p = acked; !matched && p < ops.length; p++) {
-        applyOp(model, ops[p]!.op)
-        matched = canonical(model) === canonical(actual)
-      }
-      if (matched) continue
-      const lost = lostOps(ops.slice(0, acked), ackedModel, actual)
-      problems.push(
-        `${id} on ${mem}: acknowledged through #${ackedSeq} (${acked} of ${ops.length} ops), but the final state matches no prefix ≥ ${acked}` +
-          (lost.length > 0 ? `; acknowledged ops not reflected: ${lost.slice(0, 12).join('; ')}${lost.length > 12 ? ` … (${lost.length})` : ''}` : '') +
-          `\n    expected (acked prefix): ${diffLine(ackedModel, actual)}`,
-      )
+      const match = matchPrefix(ops, ackedSeq, actual)
+      if (!match.matched) problems.push(describeMismatch(id, mem, ackedSeq, ops.length, match, actual))
     }
   }
   return problems
@@ -121,8 +142,16 @@ function diffLine(expected: Model, actual: Model): string {
     .join(' | ')
 }
 
-/** Checks the external writer's keys; `prefix` is the projection prefix (`memory:`). */
-export function checkExternal(entries: ExternalEntry[], final: Record<string, JsonObject>, prefix: string): string[] {
+/**
+ * Checks the external writer's keys; `prefix` is the projection prefix (`memory:`). The
+ * projection (what the Redis keys hold now) tells an overwritten write from one never ingested.
+ */
+export function checkExternal(
+  entries: ExternalEntry[],
+  final: Record<string, JsonObject>,
+  prefix: string,
+  projections: Record<string, Record<string, Json>>,
+): string[] {
   const byKey = new Map<string, Array<{ seq: number; value: Json | undefined; outcome: 'acked' | 'uncertain' }>>()
   const bySeq = new Map<number, { value: Json | undefined; outcome: 'acked' | 'uncertain' }>()
   for (const entry of entries) {
@@ -148,27 +177,34 @@ export function checkExternal(entries: ExternalEntry[], final: Record<string, Js
     if (allowed.some((op) => canonical(op?.value) === canonical(actual))) continue
     problems.push(
       `external ${key}: Redis acknowledged ${lastAcked ? `#${lastAcked.seq} = ${show(lastAcked.value)}` : 'nothing'}` +
-        `${last.outcome === 'uncertain' ? ` (then #${last.seq} = ${show(last.value)} uncertain)` : ''}, but the final state has ${show(actual)}`,
+        `${last.outcome === 'uncertain' ? ` (then #${last.seq} = ${show(last.value)} uncertain)` : ''}, but the final state has ${show(actual)}` +
+        ` (the Redis key holds ${show(projections[mem]?.[field])} now)`,
     )
   }
   return problems
 }
 
-/** Checks that every copy equals `reference`; names the first differing key of each. */
+/** Checks that no copy is stuck with pending changes or never came online. */
+export function checkStuck(reference: Copy, copies: Copy[]): string[] {
+  const problems: string[] = []
+  for (const copy of copies) {
+    const missing = Object.keys(reference.memories).filter((mem) => copy.memories[mem] === undefined)
+    if (missing.length > 0) problems.push(`${copy.name} never came online on ${missing.join(', ')}`)
+    for (const [mem, pending] of Object.entries(copy.pending ?? {})) {
+      if (pending > 0) problems.push(`${copy.name} is stuck with ${pending} pending change(s) on ${mem}`)
+    }
+  }
+  return problems
+}
+
+/** Checks that every copy equals `reference`; names the keys that differ. */
 export function checkCopies(reference: Copy, copies: Copy[]): string[] {
   const problems: string[] = []
   for (const copy of copies) {
     for (const [mem, expected] of Object.entries(reference.memories)) {
       const actual = copy.memories[mem]
-      if (actual === undefined) {
-        problems.push(`${copy.name} has no copy of ${mem}`)
-        continue
-      }
-      if (canonical(actual) === canonical(expected)) continue
+      if (actual === undefined || canonical(actual) === canonical(expected)) continue
       problems.push(`${copy.name} differs from ${reference.name} on ${mem}: ${diffLine(expected, actual)}`)
-    }
-    for (const [mem, pending] of Object.entries(copy.pending ?? {})) {
-      if (pending > 0) problems.push(`${copy.name} is stuck with ${pending} pending change(s) on ${mem}`)
     }
   }
   return problems

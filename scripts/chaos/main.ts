@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type RedisServer, freePort, startRedis } from '../../test/redisServer.ts'
-import { checkCopies, checkExternal, checkProjection, checkWriters, writerFigures } from './check.ts'
+import { AckAudit } from './ackAudit.ts'
+import { checkCopies, checkExternal, checkProjection, checkStuck, checkWriters, writerFigures } from './check.ts'
 import { ExternalWriter } from './externalWriter.ts'
 import { FAULT_KINDS, FaultLoop } from './faults.ts'
 import { type ExternalEntry, type WriterEntry, readJournal } from './journal.ts'
@@ -117,6 +118,14 @@ async function run(): Promise<string[]> {
   external.start()
   const leases = new LeaseWatcher(redis.url, PREFIX, memories, join(logDir, 'leases.log'))
   leases.start()
+  const audit = new AckAudit(
+    redis.url,
+    PREFIX,
+    memories,
+    () => new Map(writers.map((writer) => [writer.id, writer.config.journal])),
+    join(logDir, 'audit.log'),
+  )
+  audit.start()
   const writerPrng = createPrng(options.seed, 'victims')
   faults = new FaultLoop(
     createPrng(options.seed, 'faults'),
@@ -140,6 +149,7 @@ async function run(): Promise<string[]> {
 
   await external.stop()
   await leases.stop()
+  await audit.stop()
   const stops = await Promise.all(
     writers.filter((writer) => writer.alive).map((writer) => writer.request('stop', (options.settleSeconds + 10) * 1000)),
   )
@@ -167,8 +177,10 @@ async function run(): Promise<string[]> {
   }
   const problems = [
     ...crashes,
+    ...audit.problems,
     ...checkWriters(journals, final),
-    ...checkExternal(externalJournal, final, PREFIX),
+    ...checkStuck(collected.stored, collected.copies),
+    ...checkExternal(externalJournal, final, PREFIX, collected.projections),
     ...collected.storedPending.map((name) => `the Redis log of ${name} has updates waiting for missing ones`),
     ...checkCopies(collected.stored, collected.copies),
     ...checkProjection(collected.stored.memories, collected.projections),
@@ -183,6 +195,7 @@ async function run(): Promise<string[]> {
   console.log(`faults: ${faultCounts}`)
   console.log(`relays: SIGTERM needing SIGKILL ${faults.termForced}, SIGTERM exit ≠ 0 ${faults.termNonZero}, failed starts ${failedStarts}`)
   console.log(`settle: ${(settleMs / 1000).toFixed(1)} s${settled.agreed ? '' : ' (did not agree in time)'}`)
+  console.log(`ack audit during the faults: ${audit.samples} reads of Redis compared, ${audit.skipped} skipped (Redis down or paused)`)
   console.log(`ingest leases seen on client-written keys (diagnostic, leases.log): ${leases.clientKeyLeases}`)
   console.log(`what clients were told (most frequent first):`)
   for (const kind of clientErrorKinds(logDir)) console.log(`  ${kind}`)
@@ -199,6 +212,7 @@ async function run(): Promise<string[]> {
         failedStarts,
         settleMs,
         clientKeyLeases: leases.clientKeyLeases,
+        auditSamples: audit.samples,
         problems: problems.length,
       }),
   )
@@ -227,7 +241,7 @@ const failed = problems.length > 0
 if (failed) {
   for (const problem of problems.slice(0, 20)) console.log(`  - ${problem}`)
   if (problems.length > 20) console.log(`  … ${problems.length - 20} more in ${join(logDir, 'problems.txt')}`)
-  console.log(`logs kept in ${logDir} (relay-*.log, w*.log, w*.journal, external.journal, faults.log, leases.log, problems.txt)`)
+  console.log(`logs kept in ${logDir} (relay-*.log, w*.log, w*.journal, external.journal, faults.log, audit.log, leases.log, problems.txt)`)
 } else if (options.keepLogs) {
   console.log(`logs kept in ${logDir}`)
 } else {

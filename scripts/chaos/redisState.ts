@@ -18,8 +18,11 @@ export interface StoredDoc {
 /** Decodes `remem:{<prefix><name>}:snapshot` and `…:log` into a document. */
 export async function readStoredDoc(redis: Redis, prefix: string, name: string): Promise<StoredDoc> {
   const base = `remem:{${prefix}${name}}`
-  const snapshot = await redis.getBuffer(`${base}:snapshot`)
-  const log = await redis.xrangeBuffer(`${base}:log`, '-', '+')
+  // One transaction: a compaction between the two reads would hide the entries it trimmed.
+  const replies = await redis.multi().getBuffer(`${base}:snapshot`).xrangeBuffer(`${base}:log`, '-', '+').exec()
+  if (!replies || replies.some(([error]) => error)) throw new Error(`reading ${base} failed: ${String(replies?.find(([e]) => e)?.[0])}`)
+  const snapshot = replies[0]![1] as Buffer | null
+  const log = replies[1]![1] as Array<[Buffer, Buffer[]]>
   const doc = new Y.Doc({ gc: true })
   if (snapshot) doc.transact(() => Y.applyUpdate(doc, snapshot.subarray(snapshot.indexOf('|') + 1)))
   for (const [, fields] of log) {
