@@ -53,6 +53,7 @@ async function newEpoch(relay: RelayHandle, name: string): Promise<number> {
   const room = relay.relay.rooms.get(name)
   if (!room) throw new Error(`memory ${name} is not loaded`)
   await room.whenPersisted()
+  await room.whenCompacted()
   const before = room.epoch
   await room.compact(true)
   expect(room.epoch).toBe(before + 1)

@@ -5,8 +5,10 @@
  * pass `limit`, the room measures: the encoded document and its JSON. When the document is
  * over 1.5 × JSON + `slackBytes` and a fresh document of the same content is smaller by at
  * least `slackBytes / 4`, it starts a new epoch; otherwise it compacts as before. The next
- * measurement waits until the stored bytes grow past the larger of that threshold and what
- * was just stored, plus `slackBytes`, so measuring costs a bounded share of the writes.
+ * measurement waits until the stored bytes pass that threshold again, and at least
+ * `slackBytes / 2` more than was just stored, so measuring costs a bounded share of the
+ * writes. The stored bytes then stay under 1.5 × JSON + `slackBytes` (plus what one append
+ * adds) as long as a fresh document of the content fits there.
  */
 import { docToJSON, rebuildState } from '@remem/client/protocol'
 import * as Y from 'yjs'
@@ -58,8 +60,13 @@ export class EpochPolicy {
       if (force || candidate.byteLength + this.slackBytes / 4 <= encoded.byteLength) fresh = candidate
     }
     const stored = (fresh ?? encoded).byteLength
-    this.limit = Math.max(threshold, stored) + this.slackBytes
+    this.limit = Math.max(threshold, stored + this.slackBytes / 2)
     return { encoded, fresh }
+  }
+
+  /** The decision could not be carried out (the log moved on): measure again after the next append. */
+  retry(): void {
+    this.limit = this.storedBytes
   }
 
   /** The store now holds `bytes` (after a compaction or a new epoch). */

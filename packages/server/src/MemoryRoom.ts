@@ -86,6 +86,8 @@ export class MemoryRoom {
   private previousVector: Uint8Array | null = null
   /** Each session's epoch, from its SYNC step 1: its updates are ignored while it differs. */
   private readonly sessionEpochs = new WeakMap<ClientSession, number>()
+  /** Id of the last entry this room appended. */
+  private appendedId = '0-0'
   /** When to measure the document and start a new epoch. */
   readonly epochs = new EpochPolicy()
   /** True while the document is replaced by a new epoch's (nothing is fanned out or queued). */
@@ -95,7 +97,8 @@ export class MemoryRoom {
   private flushing: Promise<void> | null = null
   private inbound: Promise<void> = Promise.resolve()
   private unsubscribe: (() => Promise<void>) | null = null
-  private compacting = false
+  private compacting: Promise<void> | null = null
+  private compactAgain = false
   private closed = false
   private retryMs = RETRY_MIN_MS
   private retryTimer: ReturnType<typeof setTimeout> | null = null
@@ -433,6 +436,7 @@ export class MemoryRoom {
             const merged = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)
             const result = await this.options.store.append(this.name, [merged], this.options.relayId, epoch)
             this.epochs.appended(merged.byteLength)
+            this.appendedId = result.ids.at(-1) ?? this.appendedId
             if (result.logLength >= this.options.compactAfter || this.epochs.due) void this.compact()
           }
         } catch (error) {
@@ -533,11 +537,33 @@ export class MemoryRoom {
    * epoch. A new epoch needs every change the room applied to be persisted: while updates are
    * queued it compacts as usual, and the next compaction tries again.
    */
-  async compact(newEpoch = false): Promise<void> {
-    if (this.compacting || this.closed) return
-    this.compacting = true
+  compact(newEpoch = false): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    if (this.compacting) {
+      // Asked again while one runs (the log grew meanwhile): run again once it is done.
+      this.compactAgain = true
+      return this.compacting
+    }
+    this.compacting = this.compactNow(newEpoch).finally(() => {
+      this.compacting = null
+      if (this.compactAgain && !this.closed) {
+        this.compactAgain = false
+        if (this.epochs.due) void this.compact()
+      }
+    })
+    return this.compacting
+  }
+
+  /** Resolves once no compaction (or new epoch) is under way. */
+  async whenCompacted(): Promise<void> {
+    while (this.compacting) await this.compacting
+  }
+
+  private async compactNow(newEpoch: boolean): Promise<void> {
     try {
       await this.inbound
+      // The broadcast of this room's own last append may still be on its way.
+      if (compareIds(this.appendedId, this.lastId) > 0) await this.catchUp()
       const uptoId = this.lastId
       if (uptoId === '0-0' && !newEpoch) return
       const idle = this.queue.length === 0
@@ -551,6 +577,8 @@ export class MemoryRoom {
           this.epochs.compacted(fresh.byteLength)
           this.lastId = uptoId
           this.moveToEpoch(from + 1, fresh, previousVector)
+        } else if (!switched) {
+          this.epochs.retry()
         }
         return
       }
@@ -558,8 +586,6 @@ export class MemoryRoom {
       if (await this.options.store.compact(this.name, encoded, uptoId)) this.epochs.compacted(encoded.byteLength)
     } catch (error) {
       this.options.logger.warn('compaction failed; will retry later', { memory: this.name, error: String(error) })
-    } finally {
-      this.compacting = false
     }
   }
 

@@ -140,8 +140,13 @@ export function recordIntent(transaction: Y.Transaction): Intent[] {
   const aliveBefore: Alive = (item) => !isNew(item) && (!item.deleted || deletedNow.has(item))
   const aliveAfter: Alive = (item) => !item.deleted
   const touched = new Set<Y.Array<unknown>>()
-  const consider = (item: Y.Item): void => {
-    if (item.parentSub === null && item.parent instanceof Y.Array) touched.add(item.parent as Y.Array<unknown>)
+  /** The new, live elements' items of each array, in struct order. */
+  const added = new Map<Y.Array<unknown>, Y.Item[]>()
+  const consider = (item: Y.Item): Y.Array<unknown> | null => {
+    if (item.parentSub !== null || !(item.parent instanceof Y.Array)) return null
+    const array = item.parent as Y.Array<unknown>
+    touched.add(array)
+    return array
   }
   for (const item of deletedNow) consider(item)
   for (const [client, after] of transaction.afterState) {
@@ -151,7 +156,12 @@ export function recordIntent(transaction: Y.Transaction): Intent[] {
     if (!structs) continue
     for (let i = Y.findIndexSS(structs, from); i < structs.length; i++) {
       const struct = structs[i]!
-      if (struct instanceof Y.Item && !struct.deleted) consider(struct)
+      if (!(struct instanceof Y.Item) || struct.deleted || !struct.countable) continue
+      const array = consider(struct)
+      if (array === null) continue
+      let items = added.get(array)
+      if (!items) added.set(array, (items = []))
+      items.push(struct)
     }
   }
 
@@ -206,8 +216,7 @@ export function recordIntent(transaction: Y.Transaction): Intent[] {
         intents.push({ op: 'delete', path, key: entry.key, w: entry.w })
       }
     }
-    for (let item = startOf(array); item !== null; item = item.right) {
-      if (item.deleted || !item.countable || !isNew(item)) continue
+    for (const item of added.get(array) ?? []) {
       const content = item.content.getContent()
       content.forEach((raw, offset) => {
         const entry = entryOf(raw, aliveAfter)
