@@ -3,12 +3,12 @@
  * the relay's `maxUpdateBytes` although each change is small (many offline changes), and
  * `memoryTooLarge` once the memory has room again. Real relay, real Redis.
  */
-import { createServer } from 'node:net'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { RefusedError } from '@remem/client'
 import { connect, eventually, readMemoryFromRedis, sleep, startRelay } from './helpers.ts'
 import { type RedisServer, startRedis } from './redisServer.ts'
+import { freePort } from './relayProcess.ts'
 
 let redis: RedisServer
 const cleanups: Array<() => Promise<unknown>> = []
@@ -22,27 +22,21 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
-
-it('3,000 offline changes of ~500 bytes (over 1 MiB together) all reach Redis after reconnecting', async () => {
+/** A client whose relay is not up yet, with memory `name` holding `count` changes of ~500 bytes each. */
+async function offlineChanges(name: string, count: number) {
   const port = await freePort()
-  const url = `ws://127.0.0.1:${port}`
-  const c = connect(url, { storage: 'memory', tabs: false })
+  const c = connect(`ws://127.0.0.1:${port}`, { storage: 'memory', tabs: false })
   cleanups.push(() => c.close())
-  const mem = c.memory('offline-bulk')
-  const count = 3_000
+  const mem = c.memory(name)
   const value = (i: number): string => `${i}:`.padEnd(500, String.fromCharCode(97 + (i % 26)))
   for (let i = 0; i < count; i++) mem.set(`k${i}`, value(i))
   expect(mem.status.pending).toBe(count)
+  return { port, c, mem, value }
+}
+
+it('3,000 offline changes of ~500 bytes (over 1 MiB together) all reach Redis after reconnecting', async () => {
+  const count = 3_000
+  const { port, c, mem, value } = await offlineChanges('offline-bulk', count)
   expect(Y.encodeStateAsUpdate(mem.doc).byteLength).toBeGreaterThan(1024 * 1024)
 
   const relay = await startRelay({ port, redis: redis.url })
@@ -83,12 +77,7 @@ it('after memoryTooLarge the client reports it once and retries until the memory
 })
 
 it('a relay with a lower maxUpdateBytes: the client sends smaller parts until they pass, without reporting errors', async () => {
-  const port = await freePort()
-  const url = `ws://127.0.0.1:${port}`
-  const c = connect(url, { storage: 'memory', tabs: false })
-  cleanups.push(() => c.close())
-  const mem = c.memory('offline-lower-limit')
-  for (let i = 0; i < 600; i++) mem.set(`k${i}`, `${i}`.padEnd(500, '-'))
+  const { port, c, mem } = await offlineChanges('offline-lower-limit', 600)
   expect(Y.encodeStateAsUpdate(mem.doc).byteLength).toBeGreaterThan(300 * 1024)
 
   const relay = await startRelay({ port, redis: redis.url, maxUpdateBytes: 64 * 1024 })

@@ -32,6 +32,7 @@ import * as Y from 'yjs'
 import type { Channel, Connection, ConnectionState } from './connection/Connection.ts'
 import { type BackoffOptions, backoffDelay } from './connection/backoff.ts'
 import { AuthError, EpochConflictError, RefusedError } from './errors.ts'
+import { handshakeParts } from './handshakeParts.ts'
 import { type Intent, describePath } from './intent/Intent.ts'
 import { recordIntent } from './intent/record.ts'
 import { replayIntents } from './intent/replay.ts'
@@ -72,6 +73,15 @@ const LOAD_ORIGIN = Symbol('remem.load')
 const EPOCH_ORIGIN = Symbol('remem.epoch')
 /** Delays before a memory's handshake is retried (after `loadFailed` or `clientIdTaken`). */
 const HANDSHAKE_RETRY: BackoffOptions = { minMs: 250, maxMs: 10_000 }
+/** Delays before a change refused as `memoryTooLarge` is offered again. */
+const TOO_LARGE_RETRY: BackoffOptions = { minMs: 1_000, maxMs: 60_000 }
+/**
+ * A handshake diff larger than this travels in parts (see handshakeParts.ts): half the
+ * relay's default `maxUpdateBytes`, halved again whenever the relay refuses a frame of
+ * several changes as `updateTooLarge` (its limit is lower), down to `MIN_PART_BYTES`.
+ */
+const PART_BYTES = 512 * 1024
+const MIN_PART_BYTES = 4 * 1024
 
 type Phase = 'closed' | 'handshake' | 'synced'
 
@@ -137,6 +147,14 @@ export class MemorySync implements Channel {
   private rehandshakeTimer: ReturnType<typeof setTimeout> | null = null
   /** Handshakes retried since the relay last acknowledged or synced: the backoff step. */
   private retries = 0
+  /** The largest handshake frame sent as one (see PART_BYTES). */
+  private partBytes = PART_BYTES
+  /** This handshake's frames that carried several changes: seq → bytes. */
+  private multiChangeFrames = new Map<number, number>()
+  /** A part of this handshake was too large and it runs again in smaller ones. */
+  private resplitting = false
+  /** Whether `memoryTooLarge` was reported since the relay last acknowledged a change. */
+  private tooLargeReported = false
   /** The Yjs client id the last SYNC step 1 declared. */
   private declaredId: number | null = null
   /** The epoch of the local document (docs/DESIGN.md, "Epochs"). */
@@ -277,6 +295,8 @@ export class MemorySync implements Channel {
   onOpen(): void {
     this.cancelRehandshake()
     this.phase = 'handshake'
+    this.multiChangeFrames.clear()
+    this.resplitting = false
     const encoder = encoding.createEncoder()
     syncProtocol.writeSyncStep1(encoder, this.doc)
     // The id this document writes as: the relay refuses other connections' updates that
@@ -362,6 +382,10 @@ export class MemorySync implements Channel {
       this.rehandshakeLater()
       return
     }
+    if (code === ErrorCode.updateTooLarge && this.sendSmallerParts(text)) return
+    // Later parts build on the refused one; the smaller parts resend them all.
+    if (code === ErrorCode.missingDependencies && this.resplitting) return
+    if (code === ErrorCode.memoryTooLarge) return this.retryTooLarge(text)
     // The relay could not load the memory (its store is down): ask again until it can.
     if (code === ErrorCode.loadFailed) this.rehandshakeLater()
     const message = `relay refused a request for memory "${this.name}": ${text}`
@@ -372,15 +396,51 @@ export class MemorySync implements Channel {
     )
   }
 
+  /**
+   * A frame carrying several changes was over the relay's `maxUpdateBytes` (lower than
+   * assumed): the handshake runs again with parts of half its size. Returns false when
+   * smaller parts cannot help (a single change too large), which is then reported.
+   */
+  private sendSmallerParts(text: string): boolean {
+    const bytes = this.multiChangeFrames.get(Number(/\(update seq (\d+)\)$/.exec(text)?.[1]))
+    if (bytes === undefined || this.partBytes <= MIN_PART_BYTES) return false
+    // Later parts of the same handshake are refused too, or not acknowledged: one retry.
+    if (this.resplitting) return true
+    this.resplitting = true
+    this.partBytes = Math.max(MIN_PART_BYTES, Math.floor(Math.min(this.partBytes, bytes) / 2))
+    this.rehandshakeLater()
+    return true
+  }
+
+  /**
+   * The memory is at the relay's `maxMemoryBytes`: the refused change (and every later one,
+   * whose ACKs the refusal holds back) stays pending and the handshake offers it again with
+   * growing backoff, so it goes through once content is deleted or the limit raised. Reported
+   * once until the relay acknowledges again.
+   */
+  private retryTooLarge(text: string): void {
+    this.rehandshakeLater(TOO_LARGE_RETRY)
+    if (this.tooLargeReported) return
+    this.tooLargeReported = true
+    this.options.onError(
+      new RefusedError(
+        'memoryTooLarge',
+        `relay refused a change to memory "${this.name}": ${text}. The memory is at the relay's ` +
+          'maxMemoryBytes: delete content from it (deletions always pass) or raise the limit ' +
+          '(createRelay maxMemoryBytes, --max-memory-bytes). The change stays pending and is retried.',
+      ),
+    )
+  }
+
   /** Sends SYNC step 1 again after a jittered, growing delay, unless one is already due. */
-  private rehandshakeLater(): void {
+  private rehandshakeLater(delays: BackoffOptions = HANDSHAKE_RETRY): void {
     if (this.rehandshakeTimer || this.phase === 'closed' || this.disposed) return
     this.rehandshakeTimer = setTimeout(
       () => {
         this.rehandshakeTimer = null
         if (this.phase !== 'closed' && !this.disposed) this.onOpen()
       },
-      backoffDelay(this.retries++, HANDSHAKE_RETRY),
+      backoffDelay(this.retries++, delays),
     )
     ;(this.rehandshakeTimer as { unref?: () => void }).unref?.()
   }
@@ -406,7 +466,9 @@ export class MemorySync implements Channel {
       const relayVector = decoding.readVarUint8Array(decoder)
       const diff = Y.encodeStateAsUpdate(this.doc, relayVector)
       const hasContent = diff.byteLength > 2
-      if (this.pending.length > 0 || hasContent) {
+      if (diff.byteLength > this.partBytes && this.pending.length > 1) {
+        this.sendInParts(relayVector)
+      } else if (this.pending.length > 0 || hasContent) {
         if (this.pending.length === 0) {
           // Content the relay lacks that no queue holds (it came from another tab, or the
           // relay lost data): queue it like a local change so it is acknowledged.
@@ -414,6 +476,7 @@ export class MemorySync implements Channel {
           written.catch(() => undefined)
           this.pending.push({ seq: ++this.seq, update: diff, key, epoch: this.epoch, intents: null })
         }
+        if (this.pending.length > 1) this.multiChangeFrames.set(this.seq, diff.byteLength)
         this.connection.send({
           type: MessageType.update,
           name: this.name,
@@ -431,6 +494,25 @@ export class MemorySync implements Channel {
     const update = decoding.readVarUint8Array(decoder)
     Y.applyUpdate(this.doc, update, REMOTE_ORIGIN)
     this.redeclareIfIdChanged()
+  }
+
+  /**
+   * The handshake diff is too large for one frame: the pending changes go in order, in parts
+   * (handshakeParts.ts). Content the relay lacks that no pending change holds (another tab's,
+   * or lost by the relay) follows as a change of its own, like a diff with nothing pending.
+   */
+  private sendInParts(relayVector: Uint8Array): void {
+    const { parts, vector } = handshakeParts(this.pending, relayVector, this.partBytes)
+    for (const part of parts) {
+      if (part.changes > 1) this.multiChangeFrames.set(part.seq, part.update.byteLength)
+      this.connection.send({ type: MessageType.update, name: this.name, seq: part.seq, update: part.update })
+    }
+    const rest = Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(vector))
+    if (Y.parseUpdateMeta(rest).to.size === 0) return
+    const { key, written } = this.storage.append(wrap(this.epoch, rest))
+    written.catch(() => undefined)
+    this.pending.push({ seq: ++this.seq, update: rest, key, epoch: this.epoch, intents: null })
+    this.connection.send({ type: MessageType.update, name: this.name, seq: this.seq, update: rest })
   }
 
   /**
@@ -491,6 +573,7 @@ export class MemorySync implements Channel {
     // A repeated or stale acknowledgement settles nothing new.
     if (settled.length === 0) return
     this.retries = 0
+    this.tooLargeReported = false
     this.pending = this.pending.filter((change) => change.seq > seq)
     for (const change of settled) if (change.key !== null) this.acknowledged.push(change.key)
     this.settleWaiters()
