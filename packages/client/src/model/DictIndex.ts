@@ -85,6 +85,7 @@ export class DictIndex {
     this.#ensure()
     const state = this.#keys.get(key)
     if (!state) return []
+    if (state.records.length === 1) return [state.winner!]
     return [...state.records.filter((record) => record !== state.winner), state.winner!]
   }
 

@@ -112,33 +112,42 @@ export function appendAfter(
   last: Y.Item | null,
   raws: unknown[],
 ): Y.Item | null {
-  const doc = transaction.doc
   const right = last === null ? array._start : last.right
   let left = last
   let run: unknown[] = []
-  const add = (content: Y.ContentAny | Y.ContentType): void => {
-    const client = doc.clientID
-    left = new Y.Item(
-      Y.createID(client, Y.getState(doc.store, client)),
-      left,
-      left && left.lastId,
-      right,
-      right && right.id,
-      array,
-      null,
-      content,
-    )
-    left.integrate(transaction, 0)
-  }
   for (const raw of raws) {
     if (!(raw instanceof Y.AbstractType)) {
       run.push(raw)
       continue
     }
-    if (run.length > 0) add(new Y.ContentAny(run))
+    if (run.length > 0) left = integrateAfter(transaction, array, left, right, new Y.ContentAny(run))
     run = []
-    add(new Y.ContentType(raw))
+    left = integrateAfter(transaction, array, left, right, new Y.ContentType(raw))
   }
-  if (run.length > 0) add(new Y.ContentAny(run))
+  if (run.length > 0) left = integrateAfter(transaction, array, left, right, new Y.ContentAny(run))
   return left === last ? null : left
+}
+
+/** Creates and integrates one item of `content` between `left` and `right` in `array`. */
+function integrateAfter(
+  transaction: Y.Transaction,
+  array: Y.Array<unknown>,
+  left: Y.Item | null,
+  right: Y.Item | null,
+  content: Y.ContentAny | Y.ContentType,
+): Y.Item {
+  const doc = transaction.doc
+  const client = doc.clientID
+  const item = new Y.Item(
+    Y.createID(client, Y.getState(doc.store, client)),
+    left,
+    left && left.lastId,
+    right,
+    right && right.id,
+    array,
+    null,
+    content,
+  )
+  item.integrate(transaction, 0)
+  return item
 }
