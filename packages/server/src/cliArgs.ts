@@ -33,6 +33,8 @@ export interface CliRelayOptions {
   /** Absent: createRelay's default, 'on'. */
   keyspace?: KeyspaceMode
   reconcileIntervalMs?: number
+  /** How long a claim on an external write lasts. Absent: createRelay's default, 10000. */
+  ingestLeaseMs?: number
   /** Absent: an open relay. */
   secret?: string
   /** Absent: any origin. */
@@ -66,6 +68,7 @@ const optionSpec = {
   'redis-tls-insecure': { type: 'boolean' },
   keyspace: { type: 'string' },
   'reconcile-interval-ms': { type: 'string' },
+  'ingest-lease-ms': { type: 'string' },
   'idle-unload-ms': { type: 'string' },
   secret: { type: 'string' },
   'allowed-origins': { type: 'string' },
@@ -149,6 +152,10 @@ External writes to projected keys:
                                   env REMEM_KEYSPACE, default on
       --reconcile-interval-ms <n> how often to reconcile with --keyspace off
                                   env REMEM_RECONCILE_INTERVAL_MS, default 5000
+      --ingest-lease-ms <n>       how long a relay's claim on an external write lasts: when
+                                  it stops before persisting the write, another relay holding
+                                  the memory ingests it after this long
+                                  env REMEM_INGEST_LEASE_MS, default 10000
 
 Examples:
   remem-relay
@@ -265,6 +272,12 @@ export function parseCliArgs(
         ? '--reconcile-interval-ms'
         : 'REMEM_RECONCILE_INTERVAL_MS'
     options.reconcileIntervalMs = checkInteger(reconcile, source, 1, 2 ** 31 - 1)
+  }
+
+  const lease = values['ingest-lease-ms'] ?? fromEnv('REMEM_INGEST_LEASE_MS')
+  if (lease !== undefined) {
+    const source = values['ingest-lease-ms'] !== undefined ? '--ingest-lease-ms' : 'REMEM_INGEST_LEASE_MS'
+    options.ingestLeaseMs = checkInteger(lease, source, 1, 2 ** 31 - 1)
   }
 
   const idle = values['idle-unload-ms'] ?? fromEnv('REMEM_IDLE_UNLOAD_MS')

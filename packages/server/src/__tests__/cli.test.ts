@@ -423,6 +423,22 @@ describe('parseCliArgs', () => {
     )
   })
 
+  it('reads --ingest-lease-ms over REMEM_INGEST_LEASE_MS', () => {
+    expect(parseCliArgs([], { REMEM_INGEST_LEASE_MS: '30000' })).toMatchObject({
+      options: { ingestLeaseMs: 30_000 },
+    })
+    expect(
+      parseCliArgs(['--ingest-lease-ms', '2500'], { REMEM_INGEST_LEASE_MS: '30000' }),
+    ).toMatchObject({ options: { ingestLeaseMs: 2500 } })
+    expect(parseCliArgs([], {})).not.toHaveProperty('options.ingestLeaseMs')
+    expect(usageError(() => parseCliArgs(['--ingest-lease-ms', '0'], {}))).toMatch(
+      /^--ingest-lease-ms must be an integer from 1/,
+    )
+    expect(usageError(() => parseCliArgs([], { REMEM_INGEST_LEASE_MS: '10s' }))).toMatch(
+      /^REMEM_INGEST_LEASE_MS must be an integer/,
+    )
+  })
+
   it('turns Redis setting mistakes into usage errors', () => {
     expect(usageError(() => parseCliArgs(['--redis-tls=1'], { REDIS_HOST: 'h' }))).toMatch(
       /^--redis-tls takes no value/,
@@ -472,6 +488,8 @@ describe('remem-relay bin', () => {
       'REDIS_COMMAND_TIMEOUT_MS',
       'REMEM_KEYSPACE',
       'REMEM_RECONCILE_INTERVAL_MS',
+      '--ingest-lease-ms',
+      'REMEM_INGEST_LEASE_MS',
       'unix://',
       'rediss://',
     ]) {
