@@ -8,7 +8,8 @@
  */
 import { createServer } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type Memory, SyncedDict, SyncedList } from '@remem/client'
+import type { SyncedDict, SyncedList } from '@remem/client';
+import { type Memory } from '@remem/client'
 import { type RelayHandle, RedisStore } from '@remem/server'
 import { connect, eventually, readMemoryFromRedis, startRelay } from './helpers.ts'
 import { prng } from './rawClient.ts'
