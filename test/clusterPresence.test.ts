@@ -1,10 +1,13 @@
 /**
  * Relays acting as one on a Redis Cluster (and on one Redis): presence is shared, so a user
- * on relay A sees a user on relay B, and a closed tab disappears from both.
+ * on relay A sees a user on relay B, and a closed tab disappears from both; and a client id
+ * declared on relay A cannot be written as from relay B.
  */
 import type { Memory, PresenceSnapshot } from '@remem/client'
+import { ErrorCode } from '@remem/client/protocol'
 import { describe, expect, it } from 'vitest'
 import { connect, eventually, startRelay } from './helpers.ts'
+import { RawClient, peerUpdate, updateFrame } from './rawClient.ts'
 import { startRedis } from './redisServer.ts'
 import { useRedisCluster } from './redisCluster.ts'
 
@@ -79,5 +82,35 @@ describe('presence across relays on one Redis', () => {
     await eventually(() => expect(others(mb)).toEqual([{ clientId: ma.presence.clientId, state: { name: 'Ada' } }]))
     await a.close()
     await eventually(() => expect(others(mb)).toEqual([]), { timeoutMs: 3000 })
+  })
+})
+
+describe('client-id ownership across relays on a Redis Cluster', () => {
+  it("a connection on relay B writing as a live client of relay A is refused; honest clients converge", async () => {
+    const [r1, r2] = [await relay(), await relay()]
+    const alice = client(r1.url).memory('owned')
+    const bob = client(r2.url).memory('owned')
+    alice.set('a', 1)
+    bob.set('b', 1)
+    await Promise.all([alice.whenSynced(), bob.whenSynced()])
+    await eventually(() => expect(bob.toJSON()).toEqual({ a: 1, b: 1 }))
+    await eventually(() => expect(r2.relay.rooms.get('owned')?.clientIds.size).toBe(2))
+
+    const hostile = await RawClient.open(r2.url)
+    cleanups.push(async () => hostile.close())
+    await hostile.subscribe('owned')
+    const from = hostile.frames.length
+    const hijack = peerUpdate(alice.doc.clientID, hostile.mirror, (doc) => doc.getArray('root').push([{ k: 'a', v: 'hijacked' }]))
+    hostile.send(updateFrame('owned', 1, hijack))
+    const error = await hostile.until(() => hostile.refusals(from)[0], 'an ERROR')
+    expect(error).toMatchObject({ name: 'owned', code: ErrorCode.clientIdTaken })
+    expect(hostile.acks(from)).toEqual([])
+
+    alice.set('a', 2)
+    bob.set('b', 2)
+    await eventually(() => {
+      expect(alice.toJSON()).toEqual({ a: 2, b: 2 })
+      expect(bob.toJSON()).toEqual({ a: 2, b: 2 })
+    })
   })
 })

@@ -122,7 +122,7 @@ export class MemoryRoom {
       (payload) => encodeMessage({ type: MessageType.awareness, name, payload }),
       options.maxAwarenessBytes,
     )
-    this.presence = PresenceLink.attach(this.awareness, options.store, name, options.relayId, options.logger)
+    this.presence = PresenceLink.attach(this.awareness, options.store, name, options.relayId, options.logger, this.clientIds)
     this.doc.on('update', this.onDocUpdate)
     this.size = new DocumentSize(this.doc, options.maxMemoryBytes)
     this.ready = this.load()

@@ -20,6 +20,11 @@
 export class ClientIdOwners<Session> {
   private readonly owners = new Map<number, { session: Session; clock: number }>()
   private readonly bySession = new Map<Session, number>()
+  /** Told of every declaration that took effect and every id released (PresenceLink shares them). */
+  observer: {
+    declared(session: Session, clientId: number, clock: number): void
+    released(session: Session, clientId: number): void
+  } | null = null
 
   /**
    * Records that `session` writes as `clientId` and has used its clocks below `clock`;
@@ -29,10 +34,22 @@ export class ClientIdOwners<Session> {
     const owner = this.owners.get(clientId)
     if (owner !== undefined && owner.session !== session) return false
     const previous = this.bySession.get(session)
-    if (previous !== undefined && previous !== clientId) this.owners.delete(previous)
-    this.owners.set(clientId, { session, clock: Math.max(clock, owner?.clock ?? 0) })
+    if (previous !== undefined && previous !== clientId) {
+      this.owners.delete(previous)
+      this.observer?.released(session, previous)
+    }
+    const declared = Math.max(clock, owner?.clock ?? 0)
+    this.owners.set(clientId, { session, clock: declared })
     this.bySession.set(session, clientId)
+    this.observer?.declared(session, clientId, declared)
     return true
+  }
+
+  /** The owned ids (with their declared clocks) of the sessions `include` accepts. */
+  owned(include: (session: Session) => boolean): Array<{ clientId: number; clock: number }> {
+    const owned: Array<{ clientId: number; clock: number }> = []
+    for (const [clientId, owner] of this.owners) if (include(owner.session)) owned.push({ clientId, clock: owner.clock })
+    return owned
   }
 
   /**
@@ -57,7 +74,9 @@ export class ClientIdOwners<Session> {
     const id = this.bySession.get(session)
     if (id === undefined) return
     this.bySession.delete(session)
-    if (this.owners.get(id)?.session === session) this.owners.delete(id)
+    if (this.owners.get(id)?.session !== session) return
+    this.owners.delete(id)
+    this.observer?.released(session, id)
   }
 
   /** Number of owned client ids (for inspection and leak checks). */
