@@ -11,6 +11,7 @@ import { type RedisServer, startRedis } from '../test/redisServer.ts'
 import { bundle } from './bundle.ts'
 import { compaction } from './compaction.ts'
 import { document } from './document.ts'
+import { epochs } from './epochs.ts'
 import { external } from './external.ts'
 import { fanout } from './fanout.ts'
 import { model } from './model.ts'
@@ -19,7 +20,7 @@ import { peers } from './peers/index.ts'
 import { type BenchContext, type Suite, now, renderTable, within } from './lib.ts'
 import { throughput } from './throughput.ts'
 
-const SUITES: Suite[] = [throughput, fanout, external, compaction, document, offline, peers, model, bundle]
+const SUITES: Suite[] = [throughput, fanout, external, compaction, document, epochs, offline, peers, model, bundle]
 
 /** A suite that takes longer than this (or its own `timeoutMs`) is reported as failed (and its relays closed). */
 const SUITE_TIMEOUT_MS = 180_000
