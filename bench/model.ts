@@ -216,15 +216,81 @@ function remoteRow(size: number): { row: Cell[]; figures: Record<string, number>
   return { row: [size, round(apply, 1), round(mapApply, 1)], figures: { applyAndSnapshot: apply, mapApply } }
 }
 
+const READERS = 1_000
+
+/**
+ * Issue 12's client side: 1,000 readers of one memory (of `size` keys) in this process, each
+ * applying every update, notifying its subscriber and taking the next snapshot. Returns ms
+ * per update for all readers together: under 10 ms, one process keeps up with 100 updates/s.
+ */
+function readersRow(size: number): { row: Cell[]; figures: Record<string, number> } {
+  const keys = Array.from({ length: size }, (_, i) => `k${i}`)
+  const writer = new Y.Doc()
+  const writerRoot = createViewContext(writer).dictView(getRoot(writer))
+  writerRoot.update(Object.fromEntries(keys.map((key, i) => [key, i])))
+  const initial = Y.encodeStateAsUpdate(writer)
+  let snapshots = 0
+  const readers = Array.from({ length: READERS }, () => {
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, initial)
+    const cache = new SnapshotCache(doc)
+    cache.snapshot()
+    doc.on('update', () => {
+      cache.snapshot()
+      snapshots++
+    })
+    return doc
+  })
+  const updates: Uint8Array[] = []
+  writer.on('update', (update: Uint8Array) => updates.push(update))
+  const pick = prng()
+  const rounds = 40
+  for (let i = 0; i < rounds + 3; i++) writerRoot.set(keys[pick(size)]!, { value: i, ts: i })
+  const times: number[] = []
+  updates.forEach((update, i) => {
+    const t0 = now()
+    for (const reader of readers) Y.applyUpdate(reader, update, 'remote')
+    if (i >= 3) times.push(now() - t0) // the first rounds warm up
+  })
+  if (snapshots !== READERS * updates.length) throw new Error('a reader missed an update')
+  const ms = median(times)
+  // The same on plain Y.Map readers (apply only: a Y.Map has no snapshot).
+  const mapWriter = new Y.Doc()
+  const map = mapWriter.getMap<unknown>('root')
+  mapWriter.transact(() => keys.forEach((key, i) => map.set(key, i)))
+  const mapInitial = Y.encodeStateAsUpdate(mapWriter)
+  const mapReaders = Array.from({ length: READERS }, () => {
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, mapInitial)
+    return doc
+  })
+  const mapUpdates: Uint8Array[] = []
+  mapWriter.on('update', (update: Uint8Array) => mapUpdates.push(update))
+  const mapPick = prng()
+  for (let i = 0; i < rounds + 3; i++) map.set(keys[mapPick(size)]!, { value: i, ts: i })
+  const mapTimes: number[] = []
+  mapUpdates.forEach((update, i) => {
+    const t0 = now()
+    for (const reader of mapReaders) Y.applyUpdate(reader, update, 'remote')
+    if (i >= 3) mapTimes.push(now() - t0)
+  })
+  const mapMs = median(mapTimes)
+  return {
+    row: [size, round(ms, 1), round(1000 / ms), round(mapMs, 1)],
+    figures: { msPerUpdate: ms, updatesPerSecond: 1000 / ms, mapMsPerUpdate: mapMs },
+  }
+}
+
 export const model: Suite = {
   name: 'model',
   issue: 11,
   title: 'cost per access of dicts and lists, and of a remote update on a reader',
   async run(ctx) {
-    const figures: Record<string, unknown> = { dict: {}, list: {}, remote: {} }
+    const figures: Record<string, unknown> = { dict: {}, list: {}, remote: {}, readers: {} }
     const dictRows: Cell[][] = []
     const listRows: Cell[][] = []
     const remoteRows: Cell[][] = []
+    const readerRows: Cell[][] = []
     for (const size of SIZES) {
       ctx.progress(`model: ${size} keys`)
       const dict = await dictRow(size)
@@ -241,6 +307,13 @@ export const model: Suite = {
       remoteRows.push(remote.row)
       ctx.progress(`model: remote ${size}: ${remote.row.join(' | ')}`)
       ;(figures.remote as Record<string, unknown>)[size] = remote.figures
+      if (size <= 1_000) {
+        ctx.progress(`model: ${READERS} readers of ${size} keys`)
+        const readers = readersRow(size)
+        readerRows.push(readers.row)
+        ctx.progress(`model: readers ${size}: ${readers.row.join(' | ')}`)
+        ;(figures.readers as Record<string, unknown>)[size] = readers.figures
+      }
     }
     const how = `µs per call, median of ${SAMPLES} samples of ≥ ${SAMPLE_MS} ms; random keys / positions`
     return {
@@ -268,6 +341,15 @@ export const model: Suite = {
           notes: [
             `${how}; the model of a Memory (doc, views, snapshot cache), not the socket`,
             'the snapshot is taken in the document\'s update listener, as a subscriber of a Memory would',
+          ],
+        },
+        {
+          title: `${READERS.toLocaleString('en-US')} readers in one process: one update reaching all of them`,
+          columns: ['keys', 'ms per update (all readers)', 'updates/s one process keeps up with', 'Y.Map readers, ms'],
+          rows: readerRows,
+          notes: [
+            'each reader: apply the update, notify, take the next snapshot (the model of a Memory); median of 40 updates',
+            'an update writes { value, ts } to one key; 100 updates/s needs ≤ 10 ms here',
           ],
         },
       ],
