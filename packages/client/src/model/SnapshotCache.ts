@@ -78,6 +78,7 @@ export class SnapshotCache {
    */
   #pendingChanges(): { dirty: Set<unknown>; cache: boolean } | null {
     const open = this.#doc._transaction
+    if (open === null && this.#doc._transactionCleanups.length === 0) return null
     const pending = this.#doc._transactionCleanups.filter((tr) => !this.#settled.has(tr))
     if (open === null && pending.length === 0) return null
     const dirty = new Set<unknown>()
