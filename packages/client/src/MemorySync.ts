@@ -175,7 +175,7 @@ export class MemorySync implements Channel {
       lastSyncedAt: null,
       storage: options.storageKind(),
     })
-    this.doc.on('afterTransaction', this.onTransaction)
+    this.doc.on('beforeObserverCalls', this.onTransaction)
     this.doc.on('update', this.onUpdate)
     this.tabs = options.tabs
       ? new TabChannel(options.tabs.channel, options.tabs.clientId, {
@@ -669,7 +669,7 @@ export class MemorySync implements Channel {
     this.disposed = true
     this.cancelRehandshake()
     this.doc.off('update', this.onUpdate)
-    this.doc.off('afterTransaction', this.onTransaction)
+    this.doc.off('beforeObserverCalls', this.onTransaction)
     this.offConnection()
     this.tabs?.close()
     this.connection.unregister(this.name)

@@ -1,7 +1,9 @@
 /**
  * Derives the intent of one local transaction (see Intent.ts), read from the transaction
- * itself while deleted content is still there (Yjs collects it only after 'afterTransaction').
- * Costs in proportion to the transaction for dicts; a changed list is walked once.
+ * itself in 'beforeObserverCalls', while deleted content is still there (Yjs collects it
+ * after the observers). Costs in proportion to the transaction for dicts (from the dict's
+ * index; a raw edit the index has not seen yet, such as an undo, scans the dict); a changed
+ * list is walked once.
  *
  * - a dict entry written (and still the winner of its key): `set`, with its write time;
  * - a dict entry deleted, its key left without an entry: `delete`;
@@ -203,15 +205,44 @@ export function recordIntent(transaction: Y.Transaction): Intent[] {
   }
   return intents
 
+  /** Whether the element with this id is in the document and not deleted. */
+  function aliveId(client: number, clock: number): boolean {
+    const structs = doc.store.clients.get(client)
+    if (!structs || structs.length === 0) return false
+    const struct = structs[Y.findIndexSS(structs, clock)]
+    return struct instanceof Y.Item && !struct.deleted
+  }
+
+  /** The live entries of `key` (client, clock of each element), winner last: from the index when it is current, else by a scan. */
+  function liveRecords(array: Y.Array<unknown>, key: string): Array<{ client: number; clock: number }> {
+    const indexed = dictIndex(array)?.records(key)
+    const fresh = (added.get(array) ?? []).some((item) =>
+      item.content.getContent().some((raw, offset) => {
+        const entry = entryOf(raw, aliveAfter)
+        return entry?.key === key && !indexed?.some((r) => r.client === item.id.client && r.clock === item.id.clock + offset)
+      }),
+    )
+    if (indexed && !fresh && indexed.every((r) => aliveId(r.client, r.clock))) return indexed
+    let winner: { client: number; clock: number; w: number } | null = null
+    const all: Array<{ client: number; clock: number }> = []
+    for (const { item, offset, raw } of elements(array, aliveAfter)) {
+      const entry = entryOf(raw, aliveAfter)
+      if (entry?.key !== key) continue
+      const record = { client: item.id.client, clock: item.id.clock + offset, w: entry.w }
+      all.push(record)
+      if (!winner || record.w >= winner.w) winner = record
+    }
+    return winner ? [...all.filter((r) => r !== winner), winner] : []
+  }
+
   function recordDict(array: Y.Array<unknown>, path: PathStep[]): void {
-    const index = dictIndex(array)
     const deletedKeys = new Set<string>()
     for (const item of deletedNow) {
       if (item.parent !== array || item.parentSub !== null || !item.countable) continue
       for (const raw of item.content.getContent()) {
         const entry = entryOf(raw, aliveBefore)
         if (!entry || deletedKeys.has(entry.key)) continue
-        if (index && index.records(entry.key).length > 0) continue // overwritten, or a loser removed
+        if (liveRecords(array, entry.key).length > 0) continue // overwritten, or a loser removed
         deletedKeys.add(entry.key)
         intents.push({ op: 'delete', path, key: entry.key, w: entry.w })
       }
@@ -221,7 +252,7 @@ export function recordIntent(transaction: Y.Transaction): Intent[] {
       content.forEach((raw, offset) => {
         const entry = entryOf(raw, aliveAfter)
         if (!entry) return
-        const winner = index?.records(entry.key).at(-1)
+        const winner = liveRecords(array, entry.key).at(-1)
         if (winner && (winner.client !== item.id.client || winner.clock !== item.id.clock + offset)) return
         intents.push(
           entry.x === undefined
