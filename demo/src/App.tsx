@@ -1,4 +1,3 @@
-import type { RememClient } from '@remem/client'
 import { useState } from 'react'
 import { Dashboard } from './Dashboard.tsx'
 import { Devtools } from './Devtools.tsx'
@@ -11,12 +10,12 @@ import { TodoList } from './TodoList.tsx'
  * dashboard fed straight from Redis (`dashboard`), a collaborative todo list with presence
  * and undo (`todos`), and a form that keeps working offline (`form`).
  */
-export function App({ relayUrl, client }: { relayUrl: string; client: RememClient }) {
+export function App({ relayUrl }: { relayUrl: string }) {
   const [devtools, setDevtools] = useState(false)
   return (
     <>
       <StatusBar relayUrl={relayUrl} devtools={devtools} onDevtools={setDevtools} />
-      <Devtools client={client} open={devtools} onOpenChange={setDevtools} />
+      <Devtools open={devtools} onOpenChange={setDevtools} />
       <main>
         <Dashboard />
         <TodoList />

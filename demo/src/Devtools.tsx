@@ -1,4 +1,3 @@
-import type { RememClient } from '@remem/client'
 import { Suspense, lazy } from 'react'
 
 // Loaded on first open only: the demo's main bundle carries none of the panel. The client
@@ -7,25 +6,18 @@ const RememDevtools = lazy(() =>
   import('@remem/devtools').then((module) => ({ default: module.RememDevtools })),
 )
 
-/** The devtools panel, opened and closed by the header's button. */
+/** The devtools panel of the provider's client, opened and closed by the header's button. */
 export function Devtools({
-  client,
   open,
   onOpenChange,
 }: {
-  client: RememClient
   open: boolean
   onOpenChange: (open: boolean) => void
 }) {
   if (!open) return null
   return (
     <Suspense fallback={null}>
-      <RememDevtools
-        client={client}
-        open={open}
-        onOpenChange={onOpenChange}
-        initialMemory="todos"
-      />
+      <RememDevtools open={open} onOpenChange={onOpenChange} initialMemory="todos" />
     </Suspense>
   )
 }

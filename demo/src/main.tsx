@@ -27,7 +27,7 @@ if (!container) throw new Error('index.html has no #root element')
 createRoot(container).render(
   <StrictMode>
     <RememProvider client={client}>
-      <App relayUrl={url} client={client} />
+      <App relayUrl={url} />
     </RememProvider>
   </StrictMode>,
 )

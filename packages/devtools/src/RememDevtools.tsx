@@ -1,11 +1,12 @@
 'use client'
 /**
- * `<RememDevtools client={client} />`: a small toggle button in a corner of the page that
+ * `<RememDevtools />` (inside a `<RememProvider>`, or given a `client`): a small toggle button in a corner of the page that
  * opens a resizable panel showing what the client holds — every open memory's live value
  * (editable), status, pending changes, presence — the connection's timeline, and a switch
  * that takes this tab offline without touching its network.
  */
 import type { RememClient } from '@remem/client'
+import { useRememClient } from '@remem/react'
 import {
   type KeyboardEvent,
   type PointerEvent,
@@ -21,8 +22,11 @@ import { useShadowContainer } from './useShadowContainer.ts'
 
 /** Props of {@link RememDevtools}. */
 export interface RememDevtoolsProps {
-  /** The client to inspect (the one given to `<RememProvider client={…}>`). */
-  client: RememClient
+  /**
+   * The client to inspect. @default the client of the nearest `<RememProvider>` (nothing is
+   * shown until it exists; without `client` and outside a provider, rendering throws)
+   */
+  client?: RememClient
   /** Open the panel at once. @default false */
   initialIsOpen?: boolean
   /**
@@ -46,16 +50,34 @@ const STEP = 24
  * shadow root at the end of `<body>`: no page style reaches it and no layout shifts.
  * Import it only where you want it (a dev build): apps that don't import it contain none of it.
  * @example
- * {import.meta.env.DEV && <RememDevtools client={client} />}
+ * <RememProvider url={url}>
+ *   <App />
+ *   {import.meta.env.DEV && <RememDevtools />}
+ * </RememProvider>
  */
-export function RememDevtools({
+export function RememDevtools({ client, ...props }: RememDevtoolsProps): ReactElement | null {
+  return client === undefined ? <ProviderDevtools {...props} /> : <Devtools client={client} {...props} />
+}
+
+/** The devtools of the provider's client, once it has one. */
+function ProviderDevtools(props: Omit<RememDevtoolsProps, 'client'>): ReactElement | null {
+  let client: RememClient | null
+  try {
+    client = useRememClient()
+  } catch (error) {
+    throw new Error('<RememDevtools> needs a `client` prop, or a <RememProvider> above it', { cause: error })
+  }
+  return client === null ? null : <Devtools client={client} {...props} />
+}
+
+function Devtools({
   client,
   initialIsOpen = false,
   initialHeight = 340,
   initialMemory,
   open: controlled,
   onOpenChange,
-}: RememDevtoolsProps): ReactElement | null {
+}: RememDevtoolsProps & { client: RememClient }): ReactElement | null {
   const container = useShadowContainer()
   const [own, setOwn] = useState(initialIsOpen)
   const open = controlled ?? own

@@ -5,6 +5,7 @@ export type {
   RememProviderUrlProps,
 } from './RememProvider.tsx'
 export { useSharedMemory } from './useSharedMemory.ts'
+export { useRememClient } from './useRememClient.ts'
 export { useSyncStatus } from './useSyncStatus.ts'
 export type { SyncStatus } from './useSyncStatus.ts'
 export { useUndo } from './useUndo.ts'

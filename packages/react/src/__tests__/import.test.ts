@@ -24,6 +24,7 @@ it('imports without touching window or document', async () => {
   expect(Object.keys(module).sort()).toEqual([
     'RememProvider',
     'usePresence',
+    'useRememClient',
     'useSharedMemory',
     'useSyncStatus',
     'useUndo',
