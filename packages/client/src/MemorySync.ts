@@ -522,6 +522,10 @@ export class MemorySync implements Channel {
    */
   private onEpoch(epoch: number, previousVector: Uint8Array, state: Uint8Array): void {
     if (this.disposed) return
+    // A relay behind this client's epoch sends EPOCH again once it has followed; the same
+    // epoch means it has: run the handshake again.
+    if (epoch < this.epoch) return
+    if (epoch === this.epoch) return this.onOpen()
     // Changes the previous epoch ended with are in this one: with its vector, they settle.
     const held = epoch === this.epoch + 1 && previousVector.length > 0 ? Y.decodeStateVector(previousVector) : null
     const carried = this.pending.filter((change) => !(held && change.epoch === this.epoch && includedIn(change.update, held)))

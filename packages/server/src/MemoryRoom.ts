@@ -258,7 +258,10 @@ export class MemoryRoom {
     this.ackWindows.set(session, { accepted: 0, cap: Infinity })
     this.sessionEpochs.set(session, epoch)
     if (epoch !== this.epoch) {
-      this.sendEpoch(session)
+      // A client ahead of this room: another relay started a newer epoch that this room has
+      // not followed yet. Follow it; the move sends EPOCH to every session, this one included.
+      if (epoch > this.epoch) void this.followEpoch().catch(() => undefined)
+      else this.sendEpoch(session)
       this.awareness.join(session)
       return false
     }
