@@ -10,7 +10,9 @@
  * duplicates and covers every queued change, including those loaded from storage. The
  * relay never acks past an update it refused (until the next handshake), and the handshake
  * runs again, with jittered growing backoff, when the relay could not load the memory
- * (`loadFailed`) or refused new clocks of another live client's id (`clientIdTaken`).
+ * (`loadFailed`) or refused new clocks of another live client's id (`clientIdTaken`), or
+ * when the memory was full (`memoryTooLarge`, reported once). A diff too large for one
+ * frame travels as the pending changes in parts (handshakeParts.ts).
  *
  * Why the send does not wait for the storage write: a change counts as safe once it is
  * either in storage or acknowledged by the relay (acknowledged means persisted there).
