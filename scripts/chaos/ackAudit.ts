@@ -8,7 +8,7 @@
  * was missing from Redis and came back later (a client resent it).
  */
 import { appendFileSync } from 'node:fs'
-import { Redis } from 'ioredis'
+import { type RedisLike, connectRedis } from './redisTarget.ts'
 import { byMemory, describeMismatch, matchPrefix } from './check.ts'
 import { type WriterEntry, readJournal } from './journal.ts'
 import { ownKeys } from './ops.ts'
@@ -16,7 +16,7 @@ import { sleep } from './processes.ts'
 import { readStoredDoc } from './redisState.ts'
 
 export class AckAudit {
-  private readonly redis: Redis
+  private readonly redis: RedisLike
   private stopping = false
   private loop: Promise<void> = Promise.resolve()
   private readonly reported = new Set<string>()
@@ -34,7 +34,7 @@ export class AckAudit {
     private readonly journals: () => Map<string, string>,
     private readonly logFile: string,
   ) {
-    this.redis = new Redis(redisUrl, { maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => 200 })
+    this.redis = connectRedis(redisUrl, { maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => 200 })
     this.redis.on('error', () => undefined)
   }
 

@@ -7,7 +7,8 @@
  * when it resumes), so after such an uncertain write the key is retired: nothing writes it
  * again, and the check accepts either its last acknowledged value or the uncertain one.
  */
-import { Redis } from 'ioredis'
+import { Cluster } from 'ioredis'
+import { type RedisLike, connectRedis } from './redisTarget.ts'
 import type { Json } from '@remem/client/protocol'
 import { Journal, type ExternalEntry } from './journal.ts'
 import type { Prng } from './prng.ts'
@@ -21,7 +22,7 @@ export interface ExternalFigures {
 }
 
 export class ExternalWriter {
-  private redis: Redis
+  private redis: RedisLike
   private readonly journal: Journal<ExternalEntry>
   private readonly slots: Array<{ mem: string; n: number }>
   private nextKey = 0
@@ -56,8 +57,8 @@ export class ExternalWriter {
     this.redis.disconnect()
   }
 
-  private connect(): Redis {
-    const redis = new Redis(this.redisUrl, {
+  private connect(): RedisLike {
+    const redis = connectRedis(this.redisUrl, {
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
@@ -66,6 +67,25 @@ export class ExternalWriter {
     })
     redis.on('error', () => undefined)
     return redis
+  }
+
+  /**
+   * SET or DEL `key`. On a cluster the write is acknowledged only once a replica holds it
+   * (WAIT 1 on the same node, in one pipeline), as the relays' acks are: a write that a
+   * failover can still undo counts as uncertain.
+   */
+  private async write(key: string, value: Json | undefined): Promise<void> {
+    if (!(this.redis instanceof Cluster)) {
+      await (value === undefined ? this.redis.del(key) : this.redis.set(key, JSON.stringify({ value, last_modified: Date.now() * 1_000_000 })))
+      return
+    }
+    const pipeline = this.redis.pipeline()
+    if (value === undefined) pipeline.del(key)
+    else pipeline.set(key, JSON.stringify({ value, last_modified: Date.now() * 1_000_000 }))
+    const replies = await pipeline.call('WAIT', '1', '1500').exec()
+    const failed = replies?.find(([error]) => error)?.[0]
+    if (!replies || failed) throw failed ?? new Error('no reply')
+    if (Number(replies[1]![1]) < 1) throw new Error('WAIT 1: no replica acknowledged the write')
   }
 
   private async run(): Promise<void> {
@@ -79,10 +99,7 @@ export class ExternalWriter {
       const value: Json | undefined = roll < 0.1 ? undefined : roll < 0.6 ? seq : `x-${seq}`
       this.journal.write({ t: 'M', seq, key, ...(value === undefined ? {} : { value }), at: Date.now() })
       this.figures.made++
-      const command =
-        value === undefined
-          ? this.redis.del(key)
-          : this.redis.set(key, JSON.stringify({ value, last_modified: Date.now() * 1_000_000 }))
+      const command = this.write(key, value)
       const outcome = await Promise.race([
         command.then(
           () => 'ok',

@@ -4,6 +4,7 @@
  */
 import { appendFileSync } from 'node:fs'
 import { Redis } from 'ioredis'
+import type { RedisCluster } from '../../test/redisCluster.ts'
 import type { RedisServer } from '../../test/redisServer.ts'
 import type { Prng } from './prng.ts'
 import { type RelayProcess, sleep } from './processes.ts'
@@ -16,6 +17,7 @@ export const FAULT_KINDS = [
   'pubsubKill',
   'writerKill',
   'relayKillWhileRedisDown',
+  'primaryKill',
 ] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
@@ -27,12 +29,19 @@ const WEIGHTS: Record<FaultKind, number> = {
   pubsubKill: 2,
   writerKill: 2,
   relayKillWhileRedisDown: 2,
+  primaryKill: 4,
 }
+
+/** The kinds that act on the one redis-server; a cluster run has primaryKill instead. */
+const SINGLE_REDIS_KINDS: readonly FaultKind[] = ['redisKill', 'redisPause', 'pubsubKill', 'relayKillWhileRedisDown']
 
 /** What the fault loop acts on. */
 export interface FaultTargets {
   relays: RelayProcess[]
-  redis: RedisServer
+  /** The one redis-server, or… */
+  redis?: RedisServer
+  /** …a Redis Cluster, whose primary serving one of `keys` primaryKill SIGKILLs (rejoined later). */
+  cluster?: { cluster: RedisCluster; keys: string[] }
   /** SIGKILLs one writer and starts a replacement with a fresh identity. */
   replaceWriter(): Promise<string>
 }
@@ -63,8 +72,17 @@ export class FaultLoop {
     const unknown = (kinds ?? []).filter((kind) => !(FAULT_KINDS as readonly string[]).includes(kind))
     if (unknown.length > 0) throw new Error(`unknown fault kind ${unknown.join(', ')}; kinds: ${FAULT_KINDS.join(', ')}`)
     this.weights = Object.fromEntries(
-      FAULT_KINDS.map((kind) => [kind, !kinds || kinds.includes(kind) ? WEIGHTS[kind] : 0]),
+      FAULT_KINDS.map((kind) => [kind, (!kinds || kinds.includes(kind)) && this.applies(kind) ? WEIGHTS[kind] : 0]),
     ) as Record<FaultKind, number>
+    if (Object.values(this.weights).every((weight) => weight === 0)) {
+      throw new Error(`none of the fault kinds ${(kinds ?? FAULT_KINDS).join(', ')} applies to ${targets.cluster ? 'a cluster' : 'one redis-server'}`)
+    }
+  }
+
+  /** Whether `kind` has a target in this run. */
+  private applies(kind: FaultKind): boolean {
+    if (kind === 'primaryKill') return this.targets.cluster !== undefined
+    return !SINGLE_REDIS_KINDS.includes(kind) || this.targets.redis !== undefined
   }
 
   /** Injects faults until `until` (ms since the epoch), then waits for every fault to be undone. */
@@ -107,6 +125,8 @@ export class FaultLoop {
         return ['redis']
       case 'writerKill':
         return ['writers']
+      case 'primaryKill':
+        return ['cluster']
       case 'relayKillWhileRedisDown':
         return ['redis', relay()]
     }
@@ -115,7 +135,8 @@ export class FaultLoop {
   private async inject(kind: FaultKind, targets: string[]): Promise<void> {
     const relayTarget = targets.find((target) => target.startsWith('relay'))
     const relay = relayTarget === undefined ? undefined : this.targets.relays[Number(relayTarget.slice('relay'.length))]
-    const redis = this.targets.redis
+    if (kind === 'primaryKill') return this.killPrimary()
+    const redis = this.targets.redis!
     switch (kind) {
       case 'relayKillWhileRedisDown': {
         // The relay fans out changes it cannot persist, then dies with them: its clients hold
@@ -185,6 +206,22 @@ export class FaultLoop {
         this.log(`SIGKILL writer ${await this.targets.replaceWriter()}`)
         return
     }
+  }
+
+  /**
+   * SIGKILLs the primary serving a chaos memory's slot, waits for its replica to be promoted,
+   * and restarts it 1–5 s later as a replica (until then the slot has no replica, so acks
+   * that wait for one stall).
+   */
+  private async killPrimary(): Promise<void> {
+    const { cluster, keys } = this.targets.cluster!
+    const key = this.prng.pick(keys)
+    this.log(`SIGKILL the primary serving ${key}`)
+    const victim = await cluster.killPrimaryOf(key)
+    this.log(`primary ${victim.port} killed, a replica promoted`)
+    await sleep(this.prng.int(1000, 5000))
+    await cluster.rejoin(victim)
+    this.log(`${victim.port} rejoined as a replica`)
   }
 
   private log(line: string): void {

@@ -5,11 +5,11 @@
  * for an external change; `leases.log` then shows when, next to faults.log.
  */
 import { appendFileSync } from 'node:fs'
-import { Redis } from 'ioredis'
+import { type RedisLike, connectRedis } from './redisTarget.ts'
 import { sleep } from './processes.ts'
 
 export class LeaseWatcher {
-  private readonly redis: Redis
+  private readonly redis: RedisLike
   private stopping = false
   private readonly seen = new Set<string>()
   private loop: Promise<void> = Promise.resolve()
@@ -22,7 +22,7 @@ export class LeaseWatcher {
     private readonly memories: string[],
     private readonly logFile: string,
   ) {
-    this.redis = new Redis(redisUrl, { maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => 200 })
+    this.redis = connectRedis(redisUrl, { maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => 200 })
     this.redis.on('error', () => undefined)
   }
 

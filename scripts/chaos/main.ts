@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { type RedisCluster, startRedisCluster } from '../../test/redisCluster.ts'
 import { type RedisServer, freePort, startRedis } from '../../test/redisServer.ts'
 import { AckAudit } from './ackAudit.ts'
 import { checkCopies, checkExternal, checkProjection, checkStuck, checkWriters, writerFigures } from './check.ts'
@@ -20,6 +21,7 @@ import { createPrng } from './prng.ts'
 import { type Exit, RelayProcess, WriterProcess, killAllChildren, sleep } from './processes.ts'
 import { LeaseWatcher } from './leaseWatcher.ts'
 import { clientErrorKinds } from './logSummary.ts'
+import { clusterTarget } from './redisTarget.ts'
 import { injectLoss } from './selfTest.ts'
 import { type Collected, Observer, collect, collectUntilAgreed } from './settle.ts'
 
@@ -39,6 +41,9 @@ const relays: RelayProcess[] = []
 const writers: WriterProcess[] = []
 const observers: Observer[] = []
 let redis: RedisServer | undefined
+let cluster: RedisCluster | undefined
+/** What relays and the harness's readers connect to: redis.url, or the cluster (redisTarget.ts). */
+let target = ''
 let faults: FaultLoop | undefined
 const started = Date.now()
 const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`
@@ -102,24 +107,32 @@ async function run(): Promise<string[]> {
     `seed ${options.seed}, ${options.seconds} s, ${options.relays} relays, ${options.writers} writers, ` +
       `memories ${memories.join(' ')}; logs in ${logDir}`,
   )
-  redis = await startRedis({ persist: true, args: ['--notify-keyspace-events', 'KEA'] })
+  if (options.cluster) {
+    cluster = await startRedisCluster({
+      args: ['--appendonly', 'yes', '--appendfsync', 'always', '--notify-keyspace-events', 'KEA'],
+    })
+    target = clusterTarget(cluster.seeds)
+  } else {
+    redis = await startRedis({ persist: true, args: ['--notify-keyspace-events', 'KEA'] })
+    target = redis.url
+  }
   for (let i = 0; i < options.relays; i++) {
     relays.push(
-      new RelayProcess(i, await freePort(), redis.url, join(logDir, `relay-${i}.log`), onRelayCrash, options.traceRedisCommands),
+      new RelayProcess(i, await freePort(), target, join(logDir, `relay-${i}.log`), onRelayCrash, options.traceRedisCommands),
     )
   }
   await Promise.all(relays.map((relay) => relay.start()))
-  say(`redis ${redis.url} (dir ${redis.dir}); relays ${relays.map((relay) => relay.url).join(' ')}`)
+  say(`${cluster ? `redis cluster ${cluster.seeds.join(',')}` : `redis ${redis!.url} (dir ${redis!.dir})`}; relays ${relays.map((relay) => relay.url).join(' ')}`)
   for (let i = 0; i < options.writers; i++) startWriter(memories)
   // Faults start once every writer runs (each takes seconds to compile and start).
   await Promise.all(writers.map((writer) => writer.request('state', 60_000)))
   say(`${writers.length} writers running`)
-  const external = new ExternalWriter(redis.url, PREFIX, memories, createPrng(options.seed, 'external'), join(logDir, 'external.journal'))
+  const external = new ExternalWriter(target, PREFIX, memories, createPrng(options.seed, 'external'), join(logDir, 'external.journal'))
   external.start()
-  const leases = new LeaseWatcher(redis.url, PREFIX, memories, join(logDir, 'leases.log'))
+  const leases = new LeaseWatcher(target, PREFIX, memories, join(logDir, 'leases.log'))
   leases.start()
   const audit = new AckAudit(
-    redis.url,
+    target,
     PREFIX,
     memories,
     () => new Map(writers.map((writer) => [writer.id, writer.config.journal])),
@@ -131,7 +144,8 @@ async function run(): Promise<string[]> {
     createPrng(options.seed, 'faults'),
     {
       relays,
-      redis,
+      ...(redis ? { redis } : {}),
+      ...(cluster ? { cluster: { cluster, keys: memories.map((name) => `remem:{${PREFIX}${name}}:log`) } } : {}),
       replaceWriter: async () => {
         const victim = writerPrng.pick(writers.filter((writer) => writer.alive))
         await victim.kill()
@@ -154,12 +168,12 @@ async function run(): Promise<string[]> {
     writers.filter((writer) => writer.alive).map((writer) => writer.request('stop', (options.settleSeconds + 10) * 1000)),
   )
   for (const relay of relays) observers.push(new Observer(`fresh client on relay ${relay.index}`, relay.url, memories))
-  const read = (): Promise<Collected> => collect(redis!.url, PREFIX, memories, writers, observers)
+  const read = (): Promise<Collected> => collect(target, PREFIX, memories, writers, observers)
   const settled = await collectUntilAgreed(faultsEnded + options.settleSeconds * 1000, read)
   const settleMs = Date.now() - faultsEnded
   say(`settled in ${(settleMs / 1000).toFixed(1)} s (${settled.agreed ? 'all copies agree' : 'copies still disagree'}); ${stops.filter((s) => s?.synced).length}/${stops.length} writers synced`)
 
-  const fresh = new RelayProcess(relays.length, await freePort(), redis.url, join(logDir, `relay-${relays.length}-fresh.log`), onRelayCrash)
+  const fresh = new RelayProcess(relays.length, await freePort(), target, join(logDir, `relay-${relays.length}-fresh.log`), onRelayCrash)
   relays.push(fresh)
   await fresh.start()
   observers.push(new Observer('fresh client on a fresh relay', fresh.url, memories))
@@ -204,6 +218,7 @@ async function run(): Promise<string[]> {
       JSON.stringify({
         seed: options.seed,
         seconds: options.seconds,
+        cluster: options.cluster,
         made: ops.made,
         acked: ops.acked,
         external: external.figures,
@@ -225,6 +240,7 @@ async function cleanup(): Promise<void> {
   await Promise.all(writers.filter((writer) => writer.alive).map((writer) => writer.kill()))
   await Promise.all(relays.map((relay) => relay.stop('SIGTERM', 5000)))
   await redis?.stop()
+  await cluster?.stop()
   killAllChildren()
 }
 

@@ -20,13 +20,18 @@ export interface ChaosOptions {
   faults?: string[]
   /** Relays record where each Redis command was sent from (see traceRedisCommands.ts). */
   traceRedisCommands: boolean
+  /**
+   * Run on a Redis Cluster (3 primaries, 3 replicas) instead of one redis-server: relays get
+   * `--redis-cluster` and `--ack-replicas 1`, and the fault loop kills primaries.
+   */
+  cluster: boolean
 }
 
 export const USAGE = `usage: npm run chaos -- [--seed N] [--seconds S] [--relays 2] [--writers 4]
                       [--memories 2] [--settle-seconds 60] [--self-test] [--keep-logs] [--no-faults]
                       [--faults relayKill,relayTerm,redisKill,redisPause,pubsubKill,writerKill,
-                               relayKillWhileRedisDown]
-                      [--trace-redis-commands]`
+                               relayKillWhileRedisDown, primaryKill (with --cluster)]
+                      [--trace-redis-commands] [--cluster]`
 
 /** Parses argv; throws an Error whose message says what to change. */
 export function parseChaosArgs(argv: string[]): ChaosOptions {
@@ -44,6 +49,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
       'no-faults': { type: 'boolean' },
       faults: { type: 'string' },
       'trace-redis-commands': { type: 'boolean' },
+      cluster: { type: 'boolean' },
     },
   })
   const int = (name: string, text: string | undefined, fallback: number, min: number): number => {
@@ -63,6 +69,7 @@ export function parseChaosArgs(argv: string[]): ChaosOptions {
     keepLogs: values['keep-logs'] ?? false,
     noFaults: values['no-faults'] ?? false,
     traceRedisCommands: values['trace-redis-commands'] ?? false,
+    cluster: values.cluster ?? false,
     ...(values.faults === undefined ? {} : { faults: values.faults.split(',').filter(Boolean) }),
   }
 }

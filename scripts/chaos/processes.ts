@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { accessSync, closeSync, constants, openSync, writeSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { relayRedisArgs } from './redisTarget.ts'
 import type { WriterConfig, WriterReply } from './writer.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -123,7 +124,7 @@ export class RelayProcess {
   private async startOnce(): Promise<boolean> {
     mark(this.logFile, `starting relay ${this.index} on port ${this.port}`)
     const child = launchNode(
-      [...(this.traceCommands ? ['--import', tracePreload] : []), cli, '--port', String(this.port), '--host', '127.0.0.1', '--redis', this.redisUrl, '--log-level', 'info'],
+      [...(this.traceCommands ? ['--import', tracePreload] : []), cli, '--port', String(this.port), '--host', '127.0.0.1', ...relayRedisArgs(this.redisUrl), '--log-level', 'info'],
       this.logFile,
       'pipe',
     )

@@ -2,9 +2,9 @@
  * What Redis itself holds, read without any relay: each memory's document decoded from its
  * snapshot and log with yjs, and its projection keys.
  */
-import type { Redis } from 'ioredis'
 import * as Y from 'yjs'
 import { type Json, type JsonObject, docToJSON } from '@remem/client/protocol'
+import { type RedisLike, getAll, scanAll } from './redisTarget.ts'
 
 /** A memory's document as stored in Redis. */
 export interface StoredDoc {
@@ -16,7 +16,7 @@ export interface StoredDoc {
 }
 
 /** Decodes `remem:{<prefix><name>}:snapshot` and `…:log` into a document. */
-export async function readStoredDoc(redis: Redis, prefix: string, name: string): Promise<StoredDoc> {
+export async function readStoredDoc(redis: RedisLike, prefix: string, name: string): Promise<StoredDoc> {
   const base = `remem:{${prefix}${name}}`
   // One transaction: a compaction between the two reads would hide the entries it trimmed.
   const replies = await redis.multi().getBuffer(`${base}:snapshot`).xrangeBuffer(`${base}:log`, '-', '+').exec()
@@ -37,17 +37,10 @@ export async function readStoredDoc(redis: Redis, prefix: string, name: string):
 }
 
 /** The projection keys `<prefix><name>:*`: top-level key → the `value` of its wrapped JSON. */
-export async function readProjection(redis: Redis, prefix: string, name: string): Promise<Record<string, Json>> {
-  const keys: string[] = []
-  let cursor = '0'
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}${name}:*`, 'COUNT', 500)
-    cursor = next
-    keys.push(...batch)
-  } while (cursor !== '0')
+export async function readProjection(redis: RedisLike, prefix: string, name: string): Promise<Record<string, Json>> {
+  const keys = await scanAll(redis, `${prefix}${name}:*`)
   const projection: Record<string, Json> = {}
-  if (keys.length === 0) return projection
-  const texts = await redis.mget(...keys)
+  const texts = await getAll(redis, keys)
   keys.forEach((key, index) => {
     const text = texts[index]
     if (text === null || text === undefined) return

@@ -3,7 +3,6 @@
  * copies are the surviving writers, a fresh client on each relay, and the document decoded
  * from Redis; the projection keys are read too.
  */
-import { Redis } from 'ioredis'
 import WebSocket from 'ws'
 import { type RememClient, createClient } from '@remem/client'
 import type { Json, JsonObject } from '@remem/client/protocol'
@@ -11,6 +10,7 @@ import type { Copy } from './check.ts'
 import { canonical } from './ops.ts'
 import { type WriterProcess, sleep } from './processes.ts'
 import { readProjection, readStoredDoc } from './redisState.ts'
+import { connectRedis } from './redisTarget.ts'
 
 /** Everything compared after settling. */
 export interface Collected {
@@ -60,7 +60,7 @@ export async function collect(
   writers: WriterProcess[],
   observers: Observer[],
 ): Promise<Collected> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => 200 })
+  const redis = connectRedis(redisUrl, { maxRetriesPerRequest: 1, retryStrategy: () => 200 })
   redis.on('error', () => undefined)
   try {
     const stored: Copy = { name: 'Redis log', memories: {} }
