@@ -45,4 +45,11 @@ describe('chaos', () => {
       expect(run.code).toBe(0)
     }, 200_000)
   }
+
+  it('loses nothing acknowledged on a Redis Cluster while primaries are killed (seed 21, 12 s)', async () => {
+    const run = await chaos(['--cluster', '--seed', '21', '--seconds', '12', '--settle-seconds', '45', '--faults', 'primaryKill,relayKill'])
+    expect(run.last, run.output).toBe('CHAOS PASS')
+    expect(run.output).toMatch(/primaryKill [1-9]/)
+    expect(run.code).toBe(0)
+  }, 200_000)
 })
