@@ -139,7 +139,7 @@ export const peers: Suite = {
       columns: ['workload', 'system', 'median', 'range', 'cpu per process', 'server cpu µs/update', 'lost', 'behind', 'errors', 'load'],
       rows: [],
       notes: [
-        'server cpu µs/update: CPU time of the server process per acknowledged update (throughput workloads), a figure that load barely moves',
+        'server cpu µs/update: CPU time of the server process per acknowledged update (throughput workloads), moved by load less than updates/s',
         'lost: acknowledged (or witnessed) writes a fresh client did not find on the server ("–": bare ws keeps no state); behind: clients that did not reach the final state within 30 s',
       ],
     }
@@ -155,7 +155,7 @@ export const peers: Suite = {
         const cpu = labels.map((label) => `${label} ${pct(median(list.map((x) => x.cpu[label] ?? Number.NaN)))}`).join(', ')
         const lost = list.every((x) => x.lost === null) ? null : list.reduce((sum, x) => sum + (x.lost ?? 0), 0)
         firstError ??= list.find((x) => x.firstError)?.firstError ?? null
-        // CPU the server spent per acknowledged update: unlike updates/s, barely moved by load.
+        // CPU the server spent per acknowledged update: moved by load less than updates/s.
         const perUpdate = w.kind === 'throughput' ? round(median(list.map((x) => ((x.cpu.server ?? Number.NaN) / x.value) * 1e6)), 1) : null
         details.rows.push([
           w.id,
