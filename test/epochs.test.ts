@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { EmbeddedStore } from '@remem/server'
 import { type Memory, SyncedList } from '@remem/client'
 import { createServer } from 'node:net'
+import WebSocket from 'ws'
 import { connect, eventually, startRelay } from './helpers.ts'
 import type { RelayHandle } from '@remem/server'
 
@@ -122,5 +123,48 @@ describe('epochs', () => {
     await eventually(() => expect(ma.toJSON()).toEqual(expected))
     expect(mb.toJSON()).toEqual(expected)
     expect(b.errors.filter((error) => error.name !== 'ConnectionError')).toEqual([])
+  })
+
+  it('keeps the last value of a key set again and again across dropped sockets and new epochs', async () => {
+    // Regression: a replayed set carries the replay time, and a later pending set of the same
+    // key (older `w`) lost to it, so the memory went back to an older value everywhere.
+    const sockets = new Set<WebSocket>()
+    class DroppableSocket extends WebSocket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args)
+        sockets.add(this)
+        this.once('close', () => sockets.delete(this))
+      }
+    }
+    const store = new EmbeddedStore()
+    const switcher = await relayWith(store)
+    const follower = await relayWith(store)
+    const mw = client(switcher).memory('e3')
+    const writer = connect(follower.url, { WebSocket: DroppableSocket as unknown as typeof WebSocket })
+    cleanups.push(() => writer.close())
+    const m = writer.memory('e3')
+    m.set('k', 0)
+    await m.whenSynced()
+    await eventually(() => expect(mw.get('k')).toBe(0))
+    let last = 0
+    for (let round = 1; round <= 40; round++) {
+      m.set('k', ++last)
+      m.set('d', { a: last, b: { c: last } })
+      if (round % 3 === 0) for (const socket of sockets) socket.terminate()
+      m.set('k', ++last)
+      if (round % 2 === 0) {
+        const room = switcher.relay.rooms.get('e3')!
+        await room.whenPersisted()
+        await room.whenCompacted()
+        await room.compact(true)
+      }
+      await new Promise((resolve) => setTimeout(resolve, round % 5))
+    }
+    const expected = { k: last, d: { a: last - 1, b: { c: last - 1 } } }
+    await eventually(() => expect(m.status.pending).toBe(0), { timeoutMs: 20_000 })
+    await eventually(() => expect(mw.toJSON()).toEqual(expected))
+    expect(m.toJSON()).toEqual(expected)
+    expect(switcher.relay.rooms.get('e3')!.epoch).toBeGreaterThan(10)
+    expect(writer.errors.filter((error) => error.name !== 'ConnectionError')).toEqual([])
   })
 })

@@ -3,7 +3,8 @@
  * through the model's writers (call it inside one transaction: the result is one change).
  *
  * - `set`: written unless the key holds an entry written later (`w`), which wins as it would
- *   have against the original write;
+ *   have against the original write; an entry this replay wrote (with the replay time) does
+ *   not count, so intents of one key keep their order;
  * - `delete`: deletes the key unless its entry was written after the deleted one;
  *   a key already gone means the intent is met;
  * - `insert`: placed right after the item equal to its left neighbour nearest to where it
@@ -68,6 +69,7 @@ export function replayIntents(doc: Y.Doc, intents: readonly Intent[]): Conflict[
   const conflict = (intent: Intent, reason: string): void => {
     conflicts.push({ intent, reason })
   }
+  const written = new ReplayWrites()
   for (const intent of intents) {
     const node = resolve(doc, intent.path)
     if (!node) {
@@ -84,14 +86,16 @@ export function replayIntents(doc: Y.Doc, intents: readonly Intent[]): Conflict[
           break
         }
         const current = winner(node.array, intent.key)
-        if (current && current.writtenAt > intent.w) break // a later write wins, as it would have
+        // A later write wins, as it would have; not one this replay made (an earlier intent's).
+        if (current && current.writtenAt > intent.w && !written.has(node.array, intent.key)) break
         dictSet(node.array, intent.key, intent.value, intent.x)
+        written.add(node.array, intent.key)
         break
       }
       case 'delete': {
         if (node.kind !== 'dict') break
         const current = winner(node.array, intent.key)
-        if (current && current.writtenAt <= intent.w) dictDelete(node.array, intent.key)
+        if (current && (current.writtenAt <= intent.w || written.has(node.array, intent.key))) dictDelete(node.array, intent.key)
         break
       }
       case 'remove': {
@@ -116,6 +120,34 @@ export function replayIntents(doc: Y.Doc, intents: readonly Intent[]): Conflict[
     }
   }
   return conflicts
+}
+
+/**
+ * What this replay wrote. A replayed entry carries the replay time (later than its intent's
+ * `w`), so a later intent of the same key must not lose to it: intents replay in their order.
+ * A whole dict or list the replay wrote counts as written with everything inside it.
+ */
+class ReplayWrites {
+  private readonly keys = new Map<Y.Array<unknown>, Set<string>>()
+  private readonly arrays = new Set<Y.Array<unknown>>()
+
+  has(array: Y.Array<unknown>, key: string): boolean {
+    return this.arrays.has(array) || (this.keys.get(array)?.has(key) ?? false)
+  }
+
+  add(array: Y.Array<unknown>, key: string): void {
+    let keys = this.keys.get(array)
+    if (!keys) this.keys.set(array, (keys = new Set()))
+    keys.add(key)
+    const entry = winner(array, key)
+    if (entry && entry.kind !== 'value') this.addTree(entry)
+  }
+
+  private addTree(slot: { kind: 'dict' | 'list'; value: Y.Array<unknown> }): void {
+    this.arrays.add(slot.value)
+    const children = slot.kind === 'dict' ? [...scanDict(slot.value).entries.values()] : scanList(slot.value)
+    for (const child of children) if (child.kind !== 'value') this.addTree(child as { kind: 'dict' | 'list'; value: Y.Array<unknown> })
+  }
 }
 
 /** Where an insert goes (an array index), or null when neither neighbour can be found. */
