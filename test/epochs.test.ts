@@ -167,4 +167,28 @@ describe('epochs', () => {
     expect(switcher.relay.rooms.get('e3')!.epoch).toBeGreaterThan(10)
     expect(writer.errors.filter((error) => error.name !== 'ConnectionError')).toEqual([])
   })
+
+  it('whenSynced waits for the change carrying a pending one onto the new epoch', async () => {
+    // Regression: EPOCH replaced the pending changes by their carried-over copy and resolved
+    // whenSynced at once, before the relay had that copy (a client closed then lost it).
+    const store = new EmbeddedStore()
+    const relay = await relayWith(store)
+    const other = await switchableRelay(store)
+    client(relay).memory('e4').set('seed', 1)
+    const b = connect(other.url)
+    cleanups.push(() => b.close())
+    const mb = b.memory('e4')
+    await eventually(() => expect(mb.get('seed')).toBe(1))
+    await other.stop()
+    await eventually(() => expect(mb.status.connection).not.toBe('online'))
+    mb.set('k', 'offline')
+    let pendingWhenSynced: number | null = null
+    const synced = mb.whenSynced().then(() => (pendingWhenSynced = mb.status.pending))
+    await newEpoch(relay, 'e4')
+    await other.start()
+    await synced
+    expect(pendingWhenSynced).toBe(0)
+    const fresh = client(relay).memory('e4')
+    await eventually(() => expect(fresh.get('k')).toBe('offline'))
+  })
 })

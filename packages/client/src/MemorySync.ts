@@ -540,7 +540,14 @@ export class MemorySync implements Channel {
     for (const change of old) if (change.key !== null) this.acknowledged.push(change.key)
     // The carried-over change is stored first; then the new document replaces the stored one
     // and the old changes leave storage, in one step (see loadStored for a stop in between).
+    const before = this.seq
     if (dropped > 0) this.carryOver(carried)
+    // A carried-over change is settled only once the change carrying it is acknowledged:
+    // whoever waits for it (whenSynced) waits for that one.
+    if (this.seq > before && carried.length > 0) {
+      const from = Math.min(...carried.map((change) => change.seq))
+      for (const waiter of this.waiters) if (waiter.seq >= from) waiter.seq = this.seq
+    }
     void this.checkpoint()
     this.settleWaiters()
     this.refreshStatus()
