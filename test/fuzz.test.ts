@@ -291,7 +291,7 @@ async function campaign(worker: number, share: number, tally: Tally): Promise<vo
     tally.connections++
     const start = sent
     if (random() < 0.7) {
-      // Subscribed (the relay's SYNC step 1 arrived), refused, or closed: whichever comes.
+      // Subscribed (the relay's SYNC step 1 or EPOCH arrived), refused, or closed: whichever comes.
       client.send(syncStep1(MEMORY, client.mirror))
       await client.until(
         () =>
@@ -299,7 +299,10 @@ async function campaign(worker: number, share: number, tally: Tally): Promise<vo
           client.frames.find(
             (f) =>
               f.name === MEMORY &&
-              (f.type === MessageType.error || (f.type === MessageType.sync && f.payload[0] === 0)),
+              (f.type === MessageType.error ||
+                // A memory that moved to a new epoch answers an epoch-0 SYNC step 1 with EPOCH.
+                f.type === MessageType.epoch ||
+                (f.type === MessageType.sync && f.payload[0] === 0)),
           ),
         'an answer to SYNC step 1',
       )
