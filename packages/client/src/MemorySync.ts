@@ -467,7 +467,10 @@ export class MemorySync implements Channel {
       // The relay's state vector: send what it lacks, covering every pending change.
       const relayVector = decoding.readVarUint8Array(decoder)
       const diff = Y.encodeStateAsUpdate(this.doc, relayVector)
-      const hasContent = diff.byteLength > 2
+      // A diff always carries the whole delete set: deletions alone are not content the relay
+      // lacks (every local one stays in a pending change until acknowledged), and queued
+      // without intent they could not be carried onto a new epoch (reported as a conflict).
+      const hasContent = Y.parseUpdateMeta(diff).to.size > 0
       if (diff.byteLength > this.partBytes && this.pending.length > 1) {
         this.sendInParts(relayVector)
       } else if (this.pending.length > 0 || hasContent) {
