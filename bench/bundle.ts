@@ -48,16 +48,30 @@ export function browserPackages(): string[] {
 
 /** True when every browser package has been built (`npm run build`). */
 export function builtPackagesPresent(): boolean {
-  return PACKAGES.filter((pkg) => pkg.browser).every((pkg) => existsSync(new URL(`${pkg.dir}/dist/index.js`, root)))
+  return PACKAGES.filter((pkg) => pkg.browser).every((pkg) =>
+    existsSync(new URL(`${pkg.dir}/dist/index.js`, root)),
+  )
 }
 
 /**
  * Bundles `name` as a browser app that imports all of it would.
  * @param from `dist`: the built package (run `npm run build` first); `source`: its TypeScript sources.
  */
-export async function measureBundle(name: string, from: 'dist' | 'source'): Promise<BundleFigures> {
+export async function measureBundle(
+  name: string,
+  from: 'dist' | 'source',
+  {
+    external = [],
+  }: {
+    /** Packages left out as well (e.g. to measure a package's own code). */ external?: string[]
+  } = {},
+): Promise<BundleFigures> {
   const result = await build({
-    stdin: { contents: `export * from '${name}'`, resolveDir: new URL('.', root).pathname, loader: 'js' },
+    stdin: {
+      contents: `export * from '${name}'`,
+      resolveDir: new URL('.', root).pathname,
+      loader: 'js',
+    },
     bundle: true,
     write: false,
     minify: true,
@@ -66,7 +80,7 @@ export async function measureBundle(name: string, from: 'dist' | 'source'): Prom
     target: 'es2022',
     conditions: from === 'source' ? ['@remem/source'] : [],
     define: { 'process.env.NODE_ENV': '"production"' },
-    external: APP_PROVIDED,
+    external: [...APP_PROVIDED, ...external],
     metafile: true,
     logLevel: 'silent',
   })
@@ -120,10 +134,30 @@ export const bundle: Suite = {
     for (const name of browserPackages()) {
       ctx.progress(`bundling ${name} from ${from}`)
       const measured = await measureBundle(name, from)
-      figures[name] = { minifiedBytes: measured.minified, gzipBytes: measured.gzip, serverOnly: measured.serverOnly }
-      rows.push([name, formatBytes(measured.minified), formatBytes(measured.gzip), measured.serverOnly.join(', ') || 'none'])
+      figures[name] = {
+        minifiedBytes: measured.minified,
+        gzipBytes: measured.gzip,
+        serverOnly: measured.serverOnly,
+      }
+      rows.push([
+        name,
+        formatBytes(measured.minified),
+        formatBytes(measured.gzip),
+        measured.serverOnly.join(', ') || 'none',
+      ])
       for (const part of measured.byPackage) parts.push([name, part.name, formatBytes(part.bytes)])
     }
+    // The devtools panel's own code: what it adds to an app that already has client and react.
+    const panel = await measureBundle('@remem/devtools', from, {
+      external: ['@remem/client', '@remem/react'],
+    })
+    figures['@remem/devtools (own)'] = { minifiedBytes: panel.minified, gzipBytes: panel.gzip }
+    rows.push([
+      '@remem/devtools (own code: client, react external)',
+      formatBytes(panel.minified),
+      formatBytes(panel.gzip),
+      panel.serverOnly.join(', ') || 'none',
+    ])
     return {
       tables: [
         {
@@ -135,7 +169,11 @@ export const bundle: Suite = {
             'budget: bench/size-budget.json, checked by npm test (fails above +5 %)',
           ],
         },
-        { title: 'Minified bytes by source package', columns: ['bundle', 'from package', 'minified'], rows: parts },
+        {
+          title: 'Minified bytes by source package',
+          columns: ['bundle', 'from package', 'minified'],
+          rows: parts,
+        },
       ],
       figures,
     }

@@ -5,7 +5,12 @@
  */
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { SERVER_ONLY, browserPackages, builtPackagesPresent, measureBundle } from '../../bench/bundle.ts'
+import {
+  SERVER_ONLY,
+  browserPackages,
+  builtPackagesPresent,
+  measureBundle,
+} from '../../bench/bundle.ts'
 
 /** How far over its budget a bundle may grow before this test fails. */
 const TOLERANCE = 0.05
@@ -15,7 +20,9 @@ interface Budget {
   gzip: number
 }
 
-const budgets = JSON.parse(readFileSync(new URL('../../bench/size-budget.json', import.meta.url), 'utf8')) as {
+const budgets = JSON.parse(
+  readFileSync(new URL('../../bench/size-budget.json', import.meta.url), 'utf8'),
+) as {
   packages: Record<string, Budget>
 }
 
@@ -32,7 +39,9 @@ describe('browser bundle size', () => {
     it(`${name} stays within its budget (+${TOLERANCE * 100} %) and pulls in nothing server-only`, async () => {
       const measured = await measureBundle(name, 'dist')
       const budget = budgets.packages[name]!.gzip
-      console.log(`bundle: ${name} ${measured.minified} B minified, ${measured.gzip} B min+gzip (budget ${budget} B)`)
+      console.log(
+        `bundle: ${name} ${measured.minified} B minified, ${measured.gzip} B min+gzip (budget ${budget} B)`,
+      )
       expect(measured.serverOnly).toEqual([])
       expect(
         measured.gzip,
@@ -41,6 +50,21 @@ describe('browser bundle size', () => {
       ).toBeLessThanOrEqual(Math.floor(budget * (1 + TOLERANCE)))
     })
   }
+
+  it('keeps @remem/devtools out of apps that do not import it', async () => {
+    for (const name of ['@remem/client', '@remem/react']) {
+      const measured = await measureBundle(name, 'dist')
+      expect(measured.byPackage.map((part) => part.name)).not.toContain('@remem/devtools')
+    }
+    // …and the check can see it where it is imported.
+    const panel = await measureBundle('@remem/devtools', 'dist', {
+      external: ['@remem/client', '@remem/react'],
+    })
+    console.log(
+      `bundle: @remem/devtools own code ${panel.minified} B minified, ${panel.gzip} B min+gzip`,
+    )
+    expect(panel.byPackage.map((part) => part.name)).toEqual(['@remem/devtools'])
+  })
 
   it('would notice a server-only package in a bundle', async () => {
     // `ws` in a browser bundle: the check above must be able to fail.
