@@ -5,7 +5,6 @@
  * the snapshot plus the log in Redis; the bound is 2 × JSON + 8 KiB.
  */
 import { RedisStore } from '@remem/server'
-import { EpochPolicy } from '../packages/server/src/EpochRebuild.ts'
 import { startRelay } from '../test/helpers.ts'
 import { WORKLOADS, boundOf, runWorkload } from '../test/sizeWorkloads.ts'
 import { type Cell, type Suite, formatBytes, now, round } from './lib.ts'
@@ -25,12 +24,10 @@ export const epochs: Suite = {
       const measured: Record<string, { json: number; encoded: number; stored: number; epoch: number; us: number }> = {}
       for (const mode of ['before', 'after'] as const) {
         const store = new RedisStore({ redis: redis.url })
-        const relay = await startRelay({ store, idleUnloadMs: 3_600_000 })
+        const relay = await startRelay({ store, idleUnloadMs: 3_600_000, epochs: mode === 'after' })
         try {
           const name = `epochs-bench-${mode}-${index}-${Date.now()}`
           const room = await relay.relay.openRoom(name)
-          // Before: no new epochs (the threshold is never reached), compaction as before.
-          if (mode === 'before') (room as unknown as { epochs: EpochPolicy }).epochs = new EpochPolicy(Infinity)
           const t0 = now()
           const result = await runWorkload(room, workload, OPS)
           const elapsed = now() - t0

@@ -31,7 +31,7 @@ describe.each(stores)('bounded size on the $kind store', ({ open }) => {
     { timeout: 900_000 },
     async ({ workload, index }) => {
       const store = open()
-      const relay = await startRelay({ store, idleUnloadMs: 600_000 })
+      const relay = await startRelay({ store, idleUnloadMs: 600_000, epochs: true })
       try {
         const room = await relay.relay.openRoom(`size-${index}`)
         const result = await runWorkload(room, workload, OPS)
@@ -49,4 +49,22 @@ describe.each(stores)('bounded size on the $kind store', ({ open }) => {
       }
     },
   )
+})
+
+describe('without the epochs option', () => {
+  it('starts no epoch by itself (epochs are opt-in), and compacts as before', async () => {
+    const store = new EmbeddedStore()
+    const relay = await startRelay({ store, idleUnloadMs: 600_000 })
+    try {
+      const room = await relay.relay.openRoom('size-default')
+      // The rolling list: far past the point where the option would have started an epoch.
+      const result = await runWorkload(room, WORKLOADS[3]!, 5_000)
+      expect(result.refusals).toEqual([])
+      expect(result.epoch).toBe(0)
+      expect(result.encodedBytes).toBeGreaterThan(boundOf(result.jsonBytes))
+    } finally {
+      await relay.close()
+      await store.close()
+    }
+  })
 })

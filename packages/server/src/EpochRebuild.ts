@@ -30,7 +30,14 @@ export class EpochPolicy {
   storedBytes = 0
   private limit: number
 
-  constructor(readonly slackBytes = DEFAULT_EPOCH_SLACK_BYTES) {
+  /**
+   * @param automatic whether the room starts new epochs by itself when the document passes the
+   *   threshold (the relay's `epochs` option); when false only a forced `decide` starts one.
+   */
+  constructor(
+    readonly automatic = true,
+    readonly slackBytes = DEFAULT_EPOCH_SLACK_BYTES,
+  ) {
     this.limit = slackBytes
   }
 
@@ -46,7 +53,7 @@ export class EpochPolicy {
 
   /** Whether the stored bytes grew enough since the last measurement to measure again. */
   get due(): boolean {
-    return this.storedBytes > this.limit
+    return this.automatic && this.storedBytes > this.limit
   }
 
   /** Measures `doc`; returns its encoding and, when a new epoch pays off, the fresh state. */
@@ -55,7 +62,7 @@ export class EpochPolicy {
     const jsonBytes = encoder.encode(JSON.stringify(docToJSON(doc))).byteLength
     const threshold = 1.5 * jsonBytes + this.slackBytes
     let fresh: Uint8Array | null = null
-    if (force || encoded.byteLength > threshold) {
+    if (force || (this.automatic && encoded.byteLength > threshold)) {
       const candidate = rebuildState(doc, freshClientId())
       if (force || candidate.byteLength + this.slackBytes / 4 <= encoded.byteLength) fresh = candidate
     }

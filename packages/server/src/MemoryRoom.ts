@@ -29,6 +29,8 @@ export interface RoomOptions extends UpdateLimits {
   logger: Logger
   /** Compact once the log holds this many entries. */
   compactAfter: number
+  /** Start new epochs by itself when the document outgrows its content (createRelay's `epochs`). */
+  epochs: boolean
   /** Largest number of queued updates appended in one store call. */
   maxBatch: number
   /** Counters of the projection bridges. */
@@ -89,7 +91,7 @@ export class MemoryRoom {
   /** Id of the last entry this room appended. */
   private appendedId = '0-0'
   /** When to measure the document and start a new epoch. */
-  readonly epochs = new EpochPolicy()
+  readonly epochs: EpochPolicy
   /** True while the document is replaced by a new epoch's (nothing is fanned out or queued). */
   private switching = false
   private readonly size: DocumentSize
@@ -117,6 +119,7 @@ export class MemoryRoom {
     readonly name: string,
     private readonly options: RoomOptions,
   ) {
+    this.epochs = new EpochPolicy(options.epochs)
     this.awareness = new RoomAwareness(
       this.sessions,
       (payload) => encodeMessage({ type: MessageType.awareness, name, payload }),

@@ -43,6 +43,8 @@ export interface CliRelayOptions {
   logLevel?: LogLevel
   /** Serve the inspector at /inspect. Absent: off. */
   inspect?: boolean
+  /** Start new epochs when documents outgrow their content (experimental). Absent: off. */
+  epochs?: boolean
 }
 
 /** A mistake on the command line or in the environment; the message says what to change. */
@@ -74,6 +76,7 @@ const optionSpec = {
   'allowed-origins': { type: 'string' },
   'log-level': { type: 'string' },
   inspect: { type: 'boolean' },
+  epochs: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const
@@ -102,6 +105,9 @@ Relay:
                                   connections, refusals, a live tail); with --secret it
                                   needs a token of this relay
                                   env REMEM_INSPECT=1, default off
+      --epochs                    experimental: rebuild a memory as a fresh document (a new
+                                  epoch) when it outgrows its content, keeping it bounded
+                                  env REMEM_EPOCHS=1, default off
   -h, --help                      print this help and exit
   -v, --version                   print the version and exit
 
@@ -224,6 +230,9 @@ export function parseCliArgs(
   }
   if (values.inspect === true || ['1', 'true', 'on'].includes(fromEnv('REMEM_INSPECT') ?? '')) {
     options.inspect = true
+  }
+  if (values.epochs === true || ['1', 'true', 'on'].includes(fromEnv('REMEM_EPOCHS') ?? '')) {
+    options.epochs = true
   }
   const origins = values['allowed-origins'] ?? fromEnv('REMEM_ALLOWED_ORIGINS')
   if (origins !== undefined) {

@@ -423,6 +423,12 @@ describe('parseCliArgs', () => {
     )
   })
 
+  it('turns epochs on with --epochs or REMEM_EPOCHS=1, and leaves them off otherwise', () => {
+    expect(parseCliArgs(['--epochs'], {})).toMatchObject({ options: { epochs: true } })
+    expect(parseCliArgs([], { REMEM_EPOCHS: '1' })).toMatchObject({ options: { epochs: true } })
+    expect(parseCliArgs([], {})).not.toHaveProperty('options.epochs')
+  })
+
   it('reads --ingest-lease-ms over REMEM_INGEST_LEASE_MS', () => {
     expect(parseCliArgs([], { REMEM_INGEST_LEASE_MS: '30000' })).toMatchObject({
       options: { ingestLeaseMs: 30_000 },
