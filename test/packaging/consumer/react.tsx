@@ -9,11 +9,12 @@ import {
   type UndoControls,
   type UndoState,
   usePresence,
+  useRememClient,
   useSharedMemory,
   useSyncStatus,
   useUndo,
 } from '@remem/react'
-import { createClient } from '@remem/client'
+import { type RememClient, createClient } from '@remem/client'
 
 interface Board {
   title?: string
@@ -26,11 +27,13 @@ function TodoBoard() {
   const undo: UndoControls = useUndo('board')
   const state: UndoState = undo
   const presence: PresenceControls<{ name: string }> = usePresence<{ name: string }>('board')
+  const client: RememClient | null = useRememClient()
   return (
     <section>
       <h1 onClick={() => (board.title = 'Renamed')}>{board.title ?? 'Untitled'}</h1>
       <p>
         {status.connection}, {status.pending} pending, {presence.others.length} others
+        {client === null ? ' (starting)' : ''}
       </p>
       <button disabled={!state.canUndo} onClick={undo.undo}>
         Undo
