@@ -8,7 +8,7 @@ import { EmbeddedStore } from '@remem/server'
 import { type Memory, SyncedList } from '@remem/client'
 import { createServer } from 'node:net'
 import WebSocket from 'ws'
-import { connect, eventually, startRelay } from './helpers.ts'
+import { connect, eventually, startRelay, wrapStore } from './helpers.ts'
 import type { RelayHandle } from '@remem/server'
 
 function freePort(): Promise<number> {
@@ -166,6 +166,73 @@ describe('epochs', () => {
     expect(m.toJSON()).toEqual(expected)
     expect(switcher.relay.rooms.get('e3')!.epoch).toBeGreaterThan(10)
     expect(writer.errors.filter((error) => error.name !== 'ConnectionError')).toEqual([])
+  })
+
+  it('settles a change persisted but never acknowledged, however many epochs the client missed', async () => {
+    // Regression: EPOCH carried only the vector of the epoch before the room's, so a client
+    // two or more epochs behind replayed a persisted change and a list insert appeared twice.
+    const store = new EmbeddedStore()
+    const main = await relayWith(store)
+    const port = await freePort()
+    let holdNextAppend = false
+    let persisted!: () => void
+    const appendPersisted = new Promise<void>((resolve) => (persisted = resolve))
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    cleanups.push(async () => release())
+    const holding = wrapStore(store, {
+      // Persists, then holds the ACK back until the relay is closing: the ACK is lost.
+      append: async (name, updates, relayId, epoch) => {
+        const result = await store.append(name, updates, relayId, epoch)
+        if (holdNextAppend) {
+          holdNextAppend = false
+          persisted()
+          await gate
+        }
+        return result
+      },
+    })
+    const side = await startRelay({ store: holding, port, idleUnloadMs: 60_000 })
+    const sockets = new Set<WebSocket>()
+    class DroppableSocket extends WebSocket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args)
+        sockets.add(this)
+      }
+    }
+    const b = connect(`ws://127.0.0.1:${port}`, { WebSocket: DroppableSocket as unknown as typeof WebSocket })
+    cleanups.push(() => b.close())
+    const ma = client(main).memory('e5')
+    const mb = b.memory('e5')
+    mb.set('items', ['a', 'b'])
+    await mb.whenSynced()
+    await eventually(() => expect(ma.toJSON()).toEqual({ items: ['a', 'b'] }))
+
+    holdNextAppend = true
+    list(mb, 'items').insert(1, 'x')
+    await appendPersisted
+    for (const socket of sockets) socket.terminate()
+    const closing = side.close()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    release()
+    await closing
+    expect(mb.status.pending).toBe(1)
+
+    await eventually(() => expect(ma.toJSON()).toEqual({ items: ['a', 'x', 'b'] }))
+    await newEpoch(main, 'e5')
+    ma.set('between', 1)
+    await ma.whenSynced()
+    await newEpoch(main, 'e5')
+
+    const again = await startRelay({ store, port, idleUnloadMs: 60_000 })
+    cleanups.push(() => again.close())
+    await eventually(() => expect(mb.status.pending).toBe(0))
+    const expected = { items: ['a', 'x', 'b'], between: 1 }
+    await eventually(() => expect(mb.toJSON()).toEqual(expected))
+    const fresh = client(main).memory('e5')
+    await eventually(() => expect(fresh.toJSON()).toEqual(expected))
+    expect(ma.toJSON()).toEqual(expected)
+    expect(b.errors.filter((error) => error.name !== 'ConnectionError')).toEqual([])
   })
 
   it('whenSynced waits for the change carrying a pending one onto the new epoch', async () => {

@@ -91,6 +91,7 @@ export function wrapStore(inner: Store, overrides: Partial<Store>): Store {
     readSince: (name, afterId) => inner.readSince(name, afterId),
     compact: (name, snapshot, uptoId) => inner.compact(name, snapshot, uptoId),
     switchEpoch: (name, change) => inner.switchEpoch(name, change),
+    endedVector: (name, epoch) => inner.endedVector(name, epoch),
     subscribe: (name, listener, onEpoch) => inner.subscribe(name, listener, onEpoch),
     onStatus: (listener) => inner.onStatus(listener),
     close: () => inner.close(),

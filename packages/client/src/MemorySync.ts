@@ -350,7 +350,7 @@ export class MemorySync implements Channel {
       case MessageType.awareness:
         return this.presence?.onMessage(message.payload)
       case MessageType.epoch:
-        return this.onEpoch(message.epoch, message.previousVector, message.state)
+        return this.onEpoch(message.epoch, message.endedVector, message.vectorEpoch, message.state)
       case MessageType.update:
       case MessageType.close:
       case MessageType.ping:
@@ -522,17 +522,19 @@ export class MemorySync implements Channel {
 
   /**
    * The relay's memory is in epoch `epoch` (another than the local document's): the local
-   * document becomes `state`, every pending change the previous epoch did not already hold
-   * is carried over by its intent (one new change), and the handshake runs again.
+   * document becomes `state`, every pending change the local epoch did not end up holding
+   * (`endedVector`, the state vector epoch `vectorEpoch` ended with) is carried over by its
+   * intent (one new change), and the handshake runs again.
    */
-  private onEpoch(epoch: number, previousVector: Uint8Array, state: Uint8Array): void {
+  private onEpoch(epoch: number, endedVector: Uint8Array, vectorEpoch: number, state: Uint8Array): void {
     if (this.disposed) return
     // A relay behind this client's epoch sends EPOCH again once it has followed; the same
     // epoch means it has: run the handshake again.
     if (epoch < this.epoch) return
     if (epoch === this.epoch) return this.onOpen()
-    // Changes the previous epoch ended with are in this one: with its vector, they settle.
-    const held = epoch === this.epoch + 1 && previousVector.length > 0 ? Y.decodeStateVector(previousVector) : null
+    // Changes the local epoch ended with are in the new one (persisted, the ACK lost): with
+    // its vector, they settle, however many epochs ago it ended.
+    const held = vectorEpoch === this.epoch && endedVector.length > 0 ? Y.decodeStateVector(endedVector) : null
     const carried = this.pending.filter((change) => !(held && change.epoch === this.epoch && includedIn(change.update, held)))
     const dropped = this.pending.length
     this.phase = 'handshake'

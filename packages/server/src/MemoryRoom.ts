@@ -12,6 +12,7 @@ import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { EpochPolicy } from './EpochRebuild.ts'
+import { EpochSessions } from './EpochSessions.ts'
 import type { Logger } from './logger.ts'
 import type { ClientSession } from './ClientSession.ts'
 import { PresenceLink } from './PresenceLink.ts'
@@ -84,10 +85,8 @@ export class MemoryRoom {
   lastId = '0-0'
   /** The memory's epoch (docs/DESIGN.md, "Epochs"); sessions of another epoch get EPOCH. */
   epoch = 0
-  /** The state vector the previous epoch ended with, for clients of that epoch. */
-  private previousVector: Uint8Array | null = null
-  /** Each session's epoch, from its SYNC step 1: its updates are ignored while it differs. */
-  private readonly sessionEpochs = new WeakMap<ClientSession, number>()
+  /** Each session's epoch: its updates are ignored until its SYNC step 1 names the room's. */
+  private readonly sessionEpochs: EpochSessions
   /** Id of the last entry this room appended. */
   private appendedId = '0-0'
   /** When to measure the document and start a new epoch. */
@@ -120,6 +119,7 @@ export class MemoryRoom {
     private readonly options: RoomOptions,
   ) {
     this.epochs = new EpochPolicy(options.epochs)
+    this.sessionEpochs = new EpochSessions(this, options.store)
     this.awareness = new RoomAwareness(
       this.sessions,
       (payload) => encodeMessage({ type: MessageType.awareness, name, payload }),
@@ -259,12 +259,10 @@ export class MemoryRoom {
   join(session: ClientSession, stateVector: Uint8Array, epoch = 0): boolean {
     this.sessions.add(session)
     this.ackWindows.set(session, { accepted: 0, cap: Infinity })
-    this.sessionEpochs.set(session, epoch)
-    if (epoch !== this.epoch) {
+    if (!this.sessionEpochs.join(session, epoch)) {
       // A client ahead of this room: another relay started a newer epoch that this room has
       // not followed yet. Follow it; the move sends EPOCH to every session, this one included.
       if (epoch > this.epoch) void this.followEpoch().catch(() => undefined)
-      else this.sendEpoch(session)
       this.awareness.join(session)
       return false
     }
@@ -278,19 +276,9 @@ export class MemoryRoom {
     return true
   }
 
-  /** Tells `session` the room's epoch with its whole document; its updates wait for its next SYNC step 1. */
-  private sendEpoch(session: ClientSession, frame?: Uint8Array): void {
-    session.send(frame ?? this.epochFrame())
-  }
-
-  private epochFrame(): Uint8Array {
-    return encodeMessage({
-      type: MessageType.epoch,
-      name: this.name,
-      epoch: this.epoch,
-      previousVector: this.previousVector ?? new Uint8Array(),
-      state: Y.encodeStateAsUpdate(this.doc),
-    })
+  /** Whether `session` is in this room. */
+  has(session: ClientSession): boolean {
+    return this.sessions.has(session)
   }
 
   /**
@@ -306,18 +294,13 @@ export class MemoryRoom {
       this.switching = false
     }
     this.epoch = epoch
-    this.previousVector = previousVector
     const dropped = this.queue.filter((item) => item.epoch !== epoch).length
     if (dropped > 0 && !this.flushing) {
       this.queue = this.queue.filter((item) => item.epoch === epoch)
       this.settlePersisted(dropped, false)
     }
     for (const session of this.sessions) this.clientIds.release(session)
-    const frame = this.epochFrame()
-    for (const session of this.sessions) {
-      this.sessionEpochs.set(session, -1)
-      this.sendEpoch(session, frame)
-    }
+    this.sessionEpochs.moved(previousVector, this.sessions)
     this.options.logger.info('moved to a new epoch', { memory: this.name, epoch, bytes: state.byteLength })
   }
 
@@ -336,7 +319,7 @@ export class MemoryRoom {
   /** Checks, applies, fans out and queues one client update. */
   handleClientUpdate(session: ClientSession, seq: number, update: Uint8Array): void {
     // Made against another epoch: its client replays it once it has the new document.
-    if (this.sessionEpochs.get(session) !== this.epoch) return
+    if (!this.sessionEpochs.accepts(session)) return
     const verdict = validateUpdate(this.doc, update, this.options)
     if (!verdict.ok) return this.refuseUpdate(session, seq, verdict.code, verdict.reason)
     const refusal = this.checkOwnershipAndSize(session, update)

@@ -15,8 +15,9 @@
  *   AUTH      client →   empty name, varString token                (first frame, optional)
  *   AUTH_OK   → client   empty name                                 (the token is accepted)
  *   ACCESS    → client   name, varUint access (1 read, 2 write)     (before SYNC step 2)
- *   EPOCH     → client   name, varUint epoch, varUint8Array previous epoch's final state
- *                        vector (empty: unknown), varUint8Array the epoch's whole document
+ *   EPOCH     → client   name, varUint epoch, varUint8Array the final state vector of the
+ *                        client's epoch (empty: unknown), varUint8Array the epoch's whole
+ *                        document, varUint the epoch that vector ended (missing: epoch - 1)
  *
  * Credentials: a client with a token sends AUTH as the first frame after the socket opens;
  * the relay answers AUTH_OK, or closes the socket with 4401 (a bad or expired token, and
@@ -137,8 +138,10 @@ export type Message =
       type: typeof MessageType.epoch
       name: string
       epoch: number
-      /** The state vector the previous epoch ended with; empty when the relay does not know it. */
-      previousVector: Uint8Array
+      /** The state vector epoch `vectorEpoch` ended with; empty when the relay does not know it. */
+      endedVector: Uint8Array
+      /** The epoch `endedVector` belongs to: the one the client said it is in. */
+      vectorEpoch: number
       state: Uint8Array
     }
 
@@ -171,8 +174,9 @@ export function encodeMessage(message: Message): Uint8Array {
       break
     case MessageType.epoch:
       encoding.writeVarUint(encoder, message.epoch)
-      encoding.writeVarUint8Array(encoder, message.previousVector)
+      encoding.writeVarUint8Array(encoder, message.endedVector)
       encoding.writeVarUint8Array(encoder, message.state)
+      encoding.writeVarUint(encoder, message.vectorEpoch)
       break
     case MessageType.close:
     case MessageType.ping:
@@ -226,9 +230,11 @@ export function decodeMessage(frame: Uint8Array): Message {
       }
       case MessageType.epoch: {
         const epoch = decoding.readVarUint(decoder)
-        const previousVector = decoding.readVarUint8Array(decoder)
+        const endedVector = decoding.readVarUint8Array(decoder)
         const state = decoding.readVarUint8Array(decoder)
-        return done({ type, name, epoch, previousVector, state })
+        // Older relays sent the previous epoch's vector and nothing after the document.
+        const vectorEpoch = decoding.hasContent(decoder) ? decoding.readVarUint(decoder) : epoch - 1
+        return done({ type, name, epoch, endedVector, vectorEpoch, state })
       }
       case MessageType.close:
       case MessageType.ping:

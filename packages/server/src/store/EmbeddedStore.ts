@@ -1,5 +1,5 @@
 import { EmbeddedProjection } from './EmbeddedProjection.ts'
-import { EpochChangedError, compareIds } from './Store.ts'
+import { EpochChangedError, KEPT_ENDED_VECTORS, compareIds } from './Store.ts'
 import type {
   AppendResult,
   EpochSwitch,
@@ -18,6 +18,8 @@ interface MemoryRecord {
   lastSeq: number
   epoch: number
   previousVector: Uint8Array | null
+  /** The state vector each of the last KEPT_ENDED_VECTORS epochs ended with. */
+  endedVectors: Map<number, Uint8Array>
 }
 
 interface Subscription {
@@ -104,6 +106,8 @@ export class EmbeddedStore implements Store {
     if (memory.epoch !== change.from || lastIdOf(memory) !== change.uptoId) return false
     memory.epoch = change.from + 1
     memory.previousVector = change.previousVector.slice()
+    memory.endedVectors.set(change.from, memory.previousVector)
+    memory.endedVectors.delete(change.from - KEPT_ENDED_VECTORS)
     memory.snapshot = change.snapshot.slice()
     memory.snapshotUpto = change.uptoId
     memory.entries = []
@@ -113,6 +117,11 @@ export class EmbeddedStore implements Store {
       for (const subscription of recipients) if (subscription.active) subscription.onEpoch?.(epoch)
     })
     return true
+  }
+
+  async endedVector(name: string, epoch: number): Promise<Uint8Array | null> {
+    this.assertUp('endedVector')
+    return this.memories.get(name)?.endedVectors.get(epoch) ?? null
   }
 
   async subscribe(
@@ -164,7 +173,15 @@ export class EmbeddedStore implements Store {
   private record(name: string): MemoryRecord {
     let memory = this.memories.get(name)
     if (!memory) {
-      memory = { entries: [], snapshot: null, snapshotUpto: '0-0', lastSeq: 0, epoch: 0, previousVector: null }
+      memory = {
+        entries: [],
+        snapshot: null,
+        snapshotUpto: '0-0',
+        lastSeq: 0,
+        epoch: 0,
+        previousVector: null,
+        endedVectors: new Map(),
+      }
       this.memories.set(name, memory)
     }
     return memory

@@ -17,6 +17,7 @@ import {
   type AppendResult,
   EpochChangedError,
   type EpochSwitch,
+  KEPT_ENDED_VECTORS,
   type LogEntry,
   type PublishedUpdate,
   type Store,
@@ -82,11 +83,14 @@ interface RememCommands {
     log: string,
     snapshot: string,
     epoch: string,
+    vectors: string,
     channel: string,
     from: string,
     uptoId: string,
     snapshotValue: Buffer,
     epochValue: Buffer,
+    endedVector: Buffer,
+    kept: string,
   ): Promise<number>
   rememReadSinceBuffer(log: string, snapshot: string, afterId: string): Promise<RawEntry[] | null>
   rememCompact(
@@ -166,7 +170,7 @@ export class RedisStore implements Store {
     // Publishes as the append script does (RedisClusterStore: SPUBLISH on the shard channel).
     const sharded = this.appendLua !== appendScript
     redis.defineCommand('rememSwitchEpoch', {
-      numberOfKeys: 3,
+      numberOfKeys: 4,
       lua: sharded ? switchEpochScript.replace("redis.call('PUBLISH',", "redis.call('SPUBLISH',") : switchEpochScript,
     })
     redis.defineCommand('rememReadSince', { numberOfKeys: 2, lua: readSinceScript })
@@ -363,13 +367,21 @@ export class RedisStore implements Store {
       this.logKey(name),
       this.snapshotKey(name),
       this.epochKey(name),
+      this.vectorsKey(name),
       this.channelOf(name),
       String(change.from),
       change.uptoId,
       snapshotValue,
       epochValue,
+      toBuffer(change.previousVector),
+      String(KEPT_ENDED_VECTORS),
     )
     return switched === 1
+  }
+
+  async endedVector(name: string, epoch: number): Promise<Uint8Array | null> {
+    const vector = await this.redis.hgetBuffer(this.vectorsKey(name), String(epoch))
+    return vector ? new Uint8Array(vector) : null
   }
 
   async subscribe(
@@ -437,6 +449,10 @@ export class RedisStore implements Store {
 
   private epochKey(name: string): string {
     return `remem:{${this.prefix}${name}}:epoch`
+  }
+
+  private vectorsKey(name: string): string {
+    return `remem:{${this.prefix}${name}}:vectors`
   }
 
   private channelOf(name: string): string {

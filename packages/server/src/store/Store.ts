@@ -42,6 +42,12 @@ export interface EpochSwitch {
   previousVector: Uint8Array
 }
 
+/**
+ * How many past epochs' final state vectors a store keeps (`Store.endedVector`). A client more
+ * epochs behind replays every pending change by intent (docs/DESIGN.md, "Epochs").
+ */
+export const KEPT_ENDED_VECTORS = 1024
+
 /** An append was made against an epoch the memory has left; nothing was appended. */
 export class EpochChangedError extends Error {
   override readonly name = 'EpochChangedError'
@@ -108,6 +114,12 @@ export interface Store {
    * returns false.
    */
   switchEpoch(name: string, change: EpochSwitch): Promise<boolean>
+  /**
+   * The state vector epoch `epoch` of `name` ended with, kept for the last
+   * {@link KEPT_ENDED_VECTORS} epochs: a client still in that epoch learns which of its
+   * changes are already in the current one. Null when not kept or not ended.
+   */
+  endedVector(name: string, epoch: number): Promise<Uint8Array | null>
   /**
    * Delivers every update published for `name`, in log order, and (to `onEpoch`) each new
    * epoch. Returns the unsubscribe.

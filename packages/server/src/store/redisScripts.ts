@@ -5,7 +5,8 @@
  * Every script takes KEYS[1] = the log stream and KEYS[2] = the snapshot string, stored as
  * `<uptoId>|<snapshot bytes>`; append, load and switch also KEYS[3] = the epoch string,
  * `<epoch>|<state vector the previous epoch ended with>` (missing: epoch 0). The three share
- * the memory's hash tag, so the scripts run in one slot on a cluster too. Ids are compared
+ * the memory's hash tag, so the scripts run in one slot on a cluster too. The switch also
+ * takes KEYS[4] = the hash of past epochs' final state vectors (field: the epoch). Ids are compared
  * as (ms, seq) numbers, never as strings.
  */
 
@@ -91,9 +92,11 @@ return {snapshot, last, entries, redis.call('GET', KEYS[3])}
 `
 
 /**
- * ARGV: channel, from epoch, uptoId, new snapshot value, new epoch value. When the memory is
- * in epoch `from` and its log ends at uptoId: stores the snapshot and the epoch, empties
- * the log (the stream keeps its last id) and publishes `epoch|<new epoch>`; returns 1.
+ * ARGV: channel, from epoch, uptoId, new snapshot value, new epoch value, the state vector
+ * epoch `from` ended with, how many such vectors to keep. When the memory is in epoch `from`
+ * and its log ends at uptoId: stores the snapshot, the epoch and the vector (dropping the one
+ * that many epochs older), empties the log (the stream keeps its last id) and publishes
+ * `epoch|<new epoch>`; returns 1.
  * Otherwise returns 0 and changes nothing.
  */
 export const switchEpochScript = `${helpers}
@@ -104,6 +107,8 @@ if isBefore(last, upto) then last = upto end
 if last ~= ARGV[3] then return 0 end
 redis.call('SET', KEYS[2], ARGV[4])
 redis.call('SET', KEYS[3], ARGV[5])
+redis.call('HSET', KEYS[4], ARGV[2], ARGV[6])
+redis.call('HDEL', KEYS[4], tostring(tonumber(ARGV[2]) - tonumber(ARGV[7])))
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('XTRIM', KEYS[1], 'MAXLEN', 0) end
 redis.call('PUBLISH', ARGV[1], 'epoch|' .. (tonumber(ARGV[2]) + 1))
 return 1

@@ -8,7 +8,7 @@ import { EmbeddedStore } from '../EmbeddedStore.ts'
 import { RedisClusterStore } from '../RedisClusterStore.ts'
 import { RedisStore } from '../RedisStore.ts'
 import { describeRedisOptions, maskRedisUrl } from '../redisUrl.ts'
-import { compareIds } from '../Store.ts'
+import { KEPT_ENDED_VECTORS, compareIds } from '../Store.ts'
 import type { PublishedUpdate, Store, StoredMemory, StoreStatus } from '../Store.ts'
 
 /** One backing storage that several relays share. */
@@ -369,6 +369,24 @@ describe.each(backends)('$kind store conformance', ({ setup }) => {
     expect(next.prevId).toBe(last)
     await vi.waitFor(() => expect(epochs).toEqual([1]))
     await off()
+  })
+
+  it('keeps the state vector each of the last KEPT_ENDED_VECTORS epochs ended with', async () => {
+    const name = freshName()
+    const { updates } = listUpdates(1)
+    const { ids } = await a.append(name, [updates[0]!], 'relay-a', 0)
+    const switches = KEPT_ENDED_VECTORS + 2
+    for (let from = 0; from < switches; from++) {
+      const vector = bytes(from % 250, 7)
+      expect(await a.switchEpoch(name, { from, uptoId: ids[0]!, snapshot: bytes(1), previousVector: vector })).toBe(true)
+    }
+    expect(await b.endedVector(name, switches - 1)).toEqual(bytes((switches - 1) % 250, 7))
+    expect(await b.endedVector(name, switches - KEPT_ENDED_VECTORS)).toEqual(bytes((switches - KEPT_ENDED_VECTORS) % 250, 7))
+    // Older ones are dropped; the current epoch has not ended; other memories have none.
+    expect(await b.endedVector(name, switches - KEPT_ENDED_VECTORS - 1)).toBeNull()
+    expect(await b.endedVector(name, 0)).toBeNull()
+    expect(await b.endedVector(name, switches)).toBeNull()
+    expect(await b.endedVector(freshName(), 0)).toBeNull()
   })
 
   it('keeps memories apart', async () => {
