@@ -12,11 +12,17 @@
  * its claim lapses after `leaseMs` and the change is ingested again.
  * Reconcile compares every projection key with its record when the memory loads and after
  * a Redis reconnect.
+ *
+ * Per transaction the work follows the transaction, not the memory: the keys it changed come
+ * from what it inserted and deleted (`RootWinners`), values are read through the root's
+ * `DictIndex`. Only reconcile reads the whole document.
  */
 import {
+  type DictIndex,
   type Json,
   decodeDictEntry,
   dictDelete,
+  dictIndex,
   getRoot,
   jsonEquals,
   mergeDictKey,
@@ -25,6 +31,7 @@ import {
 } from '@remem/client/protocol'
 import type * as Y from 'yjs'
 import type { Logger } from './logger.ts'
+import { RootWinners } from './RootWinners.ts'
 import type { KeyRead, Projection, ProjectionWrite } from './store/Projection.ts'
 import { recordFor } from './store/projectionFormat.ts'
 
@@ -60,8 +67,8 @@ const RETRY_MS = 500
 
 export class ProjectionBridge {
   private readonly dirty = new Set<string>()
-  /** The winning raw entry of each top-level key, to spot replaced and removed keys. */
-  private winners = new Map<string, unknown>()
+  /** The winning entry of each top-level key, to spot replaced and removed keys. */
+  private readonly winners: RootWinners
   /** What each key held when this relay last projected or ingested it: the merge base. */
   private readonly bases = new Map<string, Json>()
   private readonly queuedIngests = new Set<string>()
@@ -78,34 +85,50 @@ export class ProjectionBridge {
     private readonly doc: Y.Doc,
     private readonly options: BridgeOptions,
   ) {
-    this.winners = this.readWinners()
+    this.winners = new RootWinners(doc)
     doc.on('afterTransaction', this.onTransaction)
+    asEmitter(doc).on('remem:epoch', this.onEpoch)
   }
 
   private get root(): Y.Array<unknown> {
     return getRoot(this.doc)
   }
 
-  private readWinners(): Map<string, unknown> {
-    const raws = this.root.toArray()
-    const winners = new Map<string, unknown>()
-    for (const [key, entry] of scanDict(this.root).entries) winners.set(key, raws[entry.index])
-    return winners
+  /** The root's index: each key's winner without a scan. */
+  private get index(): DictIndex {
+    const index = dictIndex(this.root)
+    if (!index) throw new Error('ProjectionBridge: the root of a memory document has no DictIndex')
+    return index
   }
 
   private readonly onTransaction = (transaction: Y.Transaction): void => {
     const root = this.root
+    if (!transaction.changedParentTypes.has(root)) return
     for (const type of transaction.changedParentTypes.keys()) {
       if (type === root) continue
       const key = topLevelKey(type, root)
       if (key !== null) this.dirty.add(key)
     }
-    if (transaction.changed.has(root)) {
-      const winners = this.readWinners()
-      for (const [key, raw] of winners) if (this.winners.get(key) !== raw) this.dirty.add(key)
-      for (const key of this.winners.keys()) if (!winners.has(key)) this.dirty.add(key)
-      this.winners = winners
+    let changed: string[]
+    try {
+      changed = this.winners.changed(transaction)
+    } catch (error) {
+      this.options.logger.warn('projection could not follow a change; rereading the memory', {
+        memory: this.name,
+        error: String(error),
+      })
+      changed = this.winners.resync()
     }
+    for (const key of changed) this.dirty.add(key)
+    if (this.dirty.size > 0) this.schedule(this.options.coalesceMs)
+  }
+
+  /**
+   * The document is being replaced by a new epoch (`replaceDocument`): its keys are projected
+   * again once the new content is in, as are the new epoch's keys (all inserted by it).
+   */
+  private readonly onEpoch = (): void => {
+    for (const key of this.winners.clear()) this.dirty.add(key)
     if (this.dirty.size > 0) this.schedule(this.options.coalesceMs)
   }
 
@@ -133,9 +156,9 @@ export class ProjectionBridge {
       if (this.dirty.size === 0) return
       const keys = [...this.dirty]
       this.dirty.clear()
-      const { entries } = scanDict(this.root)
+      const index = this.index
       const writes: ProjectionWrite[] = keys.map((key) => {
-        const entry = entries.get(key)
+        const entry = index.get(key)
         if (!entry) return { key, value: undefined }
         const value = slotToJSON(entry)
         return entry.expiresAt === undefined ? { key, value } : { key, value, expiresAt: entry.expiresAt }
@@ -233,7 +256,7 @@ export class ProjectionBridge {
 
   private apply(key: string, read: KeyRead): void {
     const root = this.root
-    const current = scanDict(root).entries.get(key)
+    const current = this.index.get(key)
     const currentValue = current ? slotToJSON(current) : undefined
     const base = this.bases.get(key)
     this.doc.transact(() => {
@@ -286,8 +309,14 @@ export class ProjectionBridge {
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
     this.doc.off('afterTransaction', this.onTransaction)
+    asEmitter(this.doc).off('remem:epoch', this.onEpoch)
     await Promise.all(this.confirming)
   }
+}
+
+/** The document as an emitter of remem's own events ('remem:epoch' is not in Yjs' event types). */
+function asEmitter(doc: Y.Doc): { on(name: string, f: () => void): void; off(name: string, f: () => void): void } {
+  return doc as unknown as { on(name: string, f: () => void): void; off(name: string, f: () => void): void }
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Yjs types nest `any` events
