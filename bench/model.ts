@@ -41,10 +41,14 @@ function prng(seed = 1): (below: number) => number {
   }
 }
 
-/** Microseconds per call of `op`: the median of SAMPLES samples of at least SAMPLE_MS each. */
+/** How long each figure's calls run untimed first, so that the JIT has compiled them (as in a page in use). */
+const WARM_UP_MS = 100
+
+/** Microseconds per call of `op`: the median of SAMPLES samples of at least SAMPLE_MS each, after WARM_UP_MS. */
 function perCall(op: (i: number) => void, batch = 1): number {
   let i = 0
-  for (let w = 0; w < 3; w++) op(i++) // warm up
+  const warmUntil = now() + WARM_UP_MS
+  while (now() < warmUntil) for (let b = 0; b < batch; b++) op(i++)
   const samples: number[] = []
   for (let s = 0; s < SAMPLES; s++) {
     let calls = 0

@@ -51,10 +51,27 @@ describe.each(stores)('bounded size on the $kind store', ({ open }) => {
   )
 })
 
-describe('without the epochs option', () => {
-  it('starts no epoch by itself (epochs are opt-in), and compacts as before', async () => {
+describe('epochs by default', () => {
+  it('a relay given no option starts epochs by itself and stays within the bound', async () => {
     const store = new EmbeddedStore()
     const relay = await startRelay({ store, idleUnloadMs: 600_000 })
+    try {
+      const room = await relay.relay.openRoom('size-on-by-default')
+      const result = await runWorkload(room, WORKLOADS[3]!, 5_000)
+      expect(result.refusals).toEqual([])
+      expect(result.epoch).toBeGreaterThan(0)
+      expect(result.encodedBytes).toBeLessThanOrEqual(boundOf(result.jsonBytes))
+    } finally {
+      await relay.close()
+      await store.close()
+    }
+  })
+})
+
+describe('with epochs off', () => {
+  it('starts no epoch by itself, and compacts as before', async () => {
+    const store = new EmbeddedStore()
+    const relay = await startRelay({ store, idleUnloadMs: 600_000, epochs: false })
     try {
       const room = await relay.relay.openRoom('size-default')
       // The rolling list: far past the point where the option would have started an epoch.

@@ -17,8 +17,13 @@ describe('startRedisCluster', () => {
     expect(await cluster.primaries()).toHaveLength(3)
     const client = new Cluster([{ host: '127.0.0.1', port: cluster.nodes[0]!.port }])
     try {
-      await client.set('k', 'v')
-      expect(await client.wait(1, 2000)).toBe(1)
+      // WAIT in the same pipeline as the SET runs on the key's node (alone, it goes to any node,
+      // whose replica has nothing to catch up: the promoted replica could lack the key).
+      const replies = await client.pipeline().set('k', 'v').wait(1, 2000).exec()
+      expect(replies).toEqual([
+        [null, 'OK'],
+        [null, 1],
+      ])
       const before = await cluster.primaryOf('k')
       const killed = await cluster.killPrimaryOf('k')
       expect(killed).toBe(before)

@@ -2,7 +2,8 @@
  * One `Y.UndoManager` per memory, shared by every `useUndo` of it, alive while anyone
  * subscribes. It tracks transactions with origin `null` (edits made through this client's
  * views) and its own (undo and redo); changes from the relay and from storage carry another
- * origin, so they are never undone.
+ * origin, so they are never undone. When the memory moves to a new epoch (a fresh document,
+ * docs/DESIGN.md "Epochs") the history is cleared: it names items the new document lacks.
  */
 import type { Memory } from '@remem/client'
 import * as Y from 'yjs'
@@ -38,6 +39,7 @@ export class UndoStore {
   readonly #memory: Memory
   readonly #listeners = new Set<() => void>()
   #manager: Y.UndoManager | null = null
+  #stopClearing: (() => void) | null = null
   #destroyTimer: ReturnType<typeof setTimeout> | null = null
 
   constructor(memory: Memory) {
@@ -56,6 +58,8 @@ export class UndoStore {
         this.#destroyTimer = null
         this.#manager?.destroy()
         this.#manager = null
+        this.#stopClearing?.()
+        this.#stopClearing = null
       }, 100)
     }
   }
@@ -81,6 +85,14 @@ export class UndoStore {
       captureTransaction: (transaction) => transaction.changedParentTypes.size > 0,
     })
     for (const event of STACK_EVENTS) manager.on(event, this.#notify)
+    // 'remem:epoch' is remem's own event (replaceDocument), not in Yjs' event types.
+    const doc = this.#memory.doc as unknown as {
+      on(name: string, f: () => void): void
+      off(name: string, f: () => void): void
+    }
+    const clear = (): void => manager.clear()
+    doc.on('remem:epoch', clear)
+    this.#stopClearing = () => doc.off('remem:epoch', clear)
     return manager
   }
 

@@ -43,7 +43,7 @@ export interface CliRelayOptions {
   logLevel?: LogLevel
   /** Serve the inspector at /inspect. Absent: off. */
   inspect?: boolean
-  /** Start new epochs when documents outgrow their content (experimental). Absent: off. */
+  /** Whether to start new epochs when documents outgrow their content. Absent: on. */
   epochs?: boolean
 }
 
@@ -77,6 +77,7 @@ const optionSpec = {
   'log-level': { type: 'string' },
   inspect: { type: 'boolean' },
   epochs: { type: 'boolean' },
+  'no-epochs': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const
@@ -105,9 +106,10 @@ Relay:
                                   connections, refusals, a live tail); with --secret it
                                   needs a token of this relay
                                   env REMEM_INSPECT=1, default off
-      --epochs                    experimental: rebuild a memory as a fresh document (a new
-                                  epoch) when it outgrows its content, keeping it bounded
-                                  env REMEM_EPOCHS=1, default off
+      --no-epochs                 never rebuild a memory as a fresh document (a new epoch)
+                                  when it outgrows its content: compaction only, and
+                                  documents keep every tombstone (--epochs: the default)
+                                  env REMEM_EPOCHS=0, default on
   -h, --help                      print this help and exit
   -v, --version                   print the version and exit
 
@@ -231,9 +233,10 @@ export function parseCliArgs(
   if (values.inspect === true || ['1', 'true', 'on'].includes(fromEnv('REMEM_INSPECT') ?? '')) {
     options.inspect = true
   }
-  if (values.epochs === true || ['1', 'true', 'on'].includes(fromEnv('REMEM_EPOCHS') ?? '')) {
-    options.epochs = true
-  }
+  const epochsFromEnv = fromEnv('REMEM_EPOCHS')
+  if (values['no-epochs'] === true) options.epochs = false
+  else if (values.epochs === true) options.epochs = true
+  else if (epochsFromEnv !== undefined) options.epochs = !['0', 'false', 'off'].includes(epochsFromEnv)
   const origins = values['allowed-origins'] ?? fromEnv('REMEM_ALLOWED_ORIGINS')
   if (origins !== undefined) {
     options.allowedOrigins = origins.split(',').map((origin) => origin.trim()).filter(Boolean)

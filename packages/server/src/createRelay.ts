@@ -76,11 +76,10 @@ export interface RelayOptions {
   /** Compact a memory once its log holds this many entries. @default 500 */
   compactAfter?: number
   /**
-   * Experimental: start a new epoch (a fresh document of the same content) when a memory's
-   * document outgrows its content, which keeps documents bounded (docs/DESIGN.md, "Epochs").
-   * Off by default until the chaos suite passes with it on every seed: a change persisted but
-   * not acknowledged across two switches can still be applied twice.
-   * @default false
+   * Start a new epoch (a fresh document of the same content) when a memory's document
+   * outgrows its content, which keeps documents bounded (docs/DESIGN.md, "Epochs"). False:
+   * compaction only, and documents keep every tombstone.
+   * @default true
    */
   epochs?: boolean
   /** Ping interval; a socket that misses one ping is dropped. @default 15000 */
@@ -203,7 +202,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
         maxUpdateBytes: options.maxUpdateBytes ?? 1024 * 1024,
         maxClockAdvance: options.maxClockAdvance ?? 10_000_000,
         compactAfter: options.compactAfter ?? 500,
-        epochs: options.epochs ?? false,
+        epochs: options.epochs ?? true,
         maxBatch: 256,
         coalesceMs: options.projectionCoalesceMs ?? 50,
         ingestLeaseMs: options.ingestLeaseMs ?? 10_000,

@@ -126,6 +126,34 @@ describe('useUndo', () => {
     expect(screen.getByTestId('can1').textContent).toBe('true false')
   })
 
+  it('clears the history when the memory moves to a new epoch', async () => {
+    const [ours, theirs] = await online('epoch')
+    render(
+      <RememProvider client={ours}>
+        <Editor name="epoch" />
+      </RememProvider>,
+    )
+    fireEvent.click(screen.getByText('add'))
+    fireEvent.click(screen.getByText('add'))
+    await waitFor(() => expect(screen.getByTestId('can').textContent).toBe('true false'))
+    await ours.memory('epoch').whenSynced()
+    const room = relay.relay.rooms.get('epoch')!
+    await room.whenCompacted()
+    await room.compact(true)
+    expect(room.epoch).toBe(1)
+    await waitFor(() => expect(screen.getByTestId('can').textContent).toBe('false false'))
+    // Undo now does nothing (it used to name items of the old document).
+    fireEvent.click(screen.getByText('undo'))
+    expect(shown()).toEqual({ todos: [{ text: 'a' }, { text: 'b' }] })
+    // The history starts again in the new epoch.
+    fireEvent.click(screen.getByText('done'))
+    fireEvent.click(screen.getByText('undo'))
+    expect(shown()).toEqual({ todos: [{ text: 'a' }, { text: 'b' }] })
+    await waitFor(() =>
+      expect(theirs.memory('epoch').toJSON()).toEqual({ todos: [{ text: 'a' }, { text: 'b' }] }),
+    )
+  })
+
   it('groups a transaction into one step', async () => {
     const [ours] = await online('grouped')
     render(

@@ -423,8 +423,11 @@ describe('parseCliArgs', () => {
     )
   })
 
-  it('turns epochs on with --epochs or REMEM_EPOCHS=1, and leaves them off otherwise', () => {
-    expect(parseCliArgs(['--epochs'], {})).toMatchObject({ options: { epochs: true } })
+  it('turns epochs off with --no-epochs or REMEM_EPOCHS=0, and leaves the default (on) otherwise', () => {
+    expect(parseCliArgs(['--no-epochs'], {})).toMatchObject({ options: { epochs: false } })
+    expect(parseCliArgs([], { REMEM_EPOCHS: '0' })).toMatchObject({ options: { epochs: false } })
+    expect(parseCliArgs(['--epochs'], { REMEM_EPOCHS: '0' })).toMatchObject({ options: { epochs: true } })
+    expect(parseCliArgs(['--no-epochs'], { REMEM_EPOCHS: '1' })).toMatchObject({ options: { epochs: false } })
     expect(parseCliArgs([], { REMEM_EPOCHS: '1' })).toMatchObject({ options: { epochs: true } })
     expect(parseCliArgs([], {})).not.toHaveProperty('options.epochs')
   })
