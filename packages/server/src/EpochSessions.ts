@@ -67,7 +67,8 @@ export class EpochSessions {
    */
   moved(previousVector: Uint8Array | null, sessions: Iterable<ClientSession>): void {
     if (previousVector) this.ended.set(this.room.epoch - 1, previousVector)
-    for (const epoch of this.ended.keys()) if (epoch < this.room.epoch - KEPT_ENDED_VECTORS) this.ended.delete(epoch)
+    for (const epoch of this.ended.keys())
+      if (epoch < this.room.epoch - KEPT_ENDED_VECTORS) this.ended.delete(epoch)
     let state: Uint8Array | null = null
     const documentState = (): Uint8Array => (state ??= Y.encodeStateAsUpdate(this.room.doc))
     for (const session of sessions) {
@@ -76,7 +77,11 @@ export class EpochSessions {
     }
   }
 
-  private send(session: ClientSession, state: SessionEpoch, documentState?: () => Uint8Array): void {
+  private send(
+    session: ClientSession,
+    state: SessionEpoch,
+    documentState?: () => Uint8Array,
+  ): void {
     state.joined = false
     if (state.fetching) return
     const known = this.knownVector(state.epoch)
