@@ -12,7 +12,14 @@ import { join } from 'node:path'
 import { type RedisCluster, startRedisCluster } from '../../test/redisCluster.ts'
 import { type RedisServer, freePort, startRedis } from '../../test/redisServer.ts'
 import { AckAudit } from './ackAudit.ts'
-import { checkCopies, checkExternal, checkProjection, checkStuck, checkWriters, writerFigures } from './check.ts'
+import {
+  checkCopies,
+  checkExternal,
+  checkProjection,
+  checkStuck,
+  checkWriters,
+  writerFigures,
+} from './check.ts'
 import { ExternalWriter } from './externalWriter.ts'
 import { FAULT_KINDS, FaultLoop } from './faults.ts'
 import { type ExternalEntry, type WriterEntry, readJournal } from './journal.ts'
@@ -20,7 +27,7 @@ import { type ChaosOptions, USAGE, parseChaosArgs } from './options.ts'
 import { createPrng } from './prng.ts'
 import { type Exit, RelayProcess, WriterProcess, killAllChildren, sleep } from './processes.ts'
 import { LeaseWatcher } from './leaseWatcher.ts'
-import { clientErrorKinds } from './logSummary.ts'
+import { clientErrorKinds, epochMoves } from './logSummary.ts'
 import { clusterTarget } from './redisTarget.ts'
 import { injectLoss } from './selfTest.ts'
 import { type Collected, Observer, collect, collectUntilAgreed } from './settle.ts'
@@ -73,7 +80,9 @@ const watchdog = setTimeout(
 const exitText = (exit: Exit): string => `code ${exit.code}, signal ${exit.signal}`
 
 function onRelayCrash(relay: RelayProcess, exit: Exit): void {
-  crashes.push(`relay ${relay.index} died at ${elapsed()} without being signalled (${exitText(exit)}); see ${relay.logFile}`)
+  crashes.push(
+    `relay ${relay.index} died at ${elapsed()} without being signalled (${exitText(exit)}); see ${relay.logFile}`,
+  )
   say(`relay ${relay.index} CRASHED (${exitText(exit)}); restarting it`)
   void relay.start().catch((error: unknown) => crashes.push(String(error)))
 }
@@ -93,7 +102,9 @@ function startWriter(memories: string[]): WriterProcess {
     },
     join(logDir, `${id}.log`),
     (crashed, exit) => {
-      crashes.push(`writer ${crashed.id} died without being killed (${exitText(exit)}); see ${crashed.logFile}`)
+      crashes.push(
+        `writer ${crashed.id} died without being killed (${exitText(exit)}); see ${crashed.logFile}`,
+      )
       say(`writer ${crashed.id} CRASHED (${exitText(exit)})`)
     },
   )
@@ -118,16 +129,31 @@ async function run(): Promise<string[]> {
   }
   for (let i = 0; i < options.relays; i++) {
     relays.push(
-      new RelayProcess(i, await freePort(), target, join(logDir, `relay-${i}.log`), onRelayCrash, options.traceRedisCommands),
+      new RelayProcess(
+        i,
+        await freePort(),
+        target,
+        join(logDir, `relay-${i}.log`),
+        onRelayCrash,
+        options.traceRedisCommands,
+      ),
     )
   }
   await Promise.all(relays.map((relay) => relay.start()))
-  say(`${cluster ? `redis cluster ${cluster.seeds.join(',')}` : `redis ${redis!.url} (dir ${redis!.dir})`}; relays ${relays.map((relay) => relay.url).join(' ')}`)
+  say(
+    `${cluster ? `redis cluster ${cluster.seeds.join(',')}` : `redis ${redis!.url} (dir ${redis!.dir})`}; relays ${relays.map((relay) => relay.url).join(' ')}`,
+  )
   for (let i = 0; i < options.writers; i++) startWriter(memories)
   // Faults start once every writer runs (each takes seconds to compile and start).
   await Promise.all(writers.map((writer) => writer.request('state', 60_000)))
   say(`${writers.length} writers running`)
-  const external = new ExternalWriter(target, PREFIX, memories, createPrng(options.seed, 'external'), join(logDir, 'external.journal'))
+  const external = new ExternalWriter(
+    target,
+    PREFIX,
+    memories,
+    createPrng(options.seed, 'external'),
+    join(logDir, 'external.journal'),
+  )
   external.start()
   const leases = new LeaseWatcher(target, PREFIX, memories, join(logDir, 'leases.log'))
   leases.start()
@@ -145,7 +171,9 @@ async function run(): Promise<string[]> {
     {
       relays,
       ...(redis ? { redis } : {}),
-      ...(cluster ? { cluster: { cluster, keys: memories.map((name) => `remem:{${PREFIX}${name}}:log`) } } : {}),
+      ...(cluster
+        ? { cluster: { cluster, keys: memories.map((name) => `remem:{${PREFIX}${name}}:log`) } }
+        : {}),
       replaceWriter: async () => {
         const victim = writerPrng.pick(writers.filter((writer) => writer.alive))
         await victim.kill()
@@ -165,15 +193,26 @@ async function run(): Promise<string[]> {
   await leases.stop()
   await audit.stop()
   const stops = await Promise.all(
-    writers.filter((writer) => writer.alive).map((writer) => writer.request('stop', (options.settleSeconds + 10) * 1000)),
+    writers
+      .filter((writer) => writer.alive)
+      .map((writer) => writer.request('stop', (options.settleSeconds + 10) * 1000)),
   )
-  for (const relay of relays) observers.push(new Observer(`fresh client on relay ${relay.index}`, relay.url, memories))
+  for (const relay of relays)
+    observers.push(new Observer(`fresh client on relay ${relay.index}`, relay.url, memories))
   const read = (): Promise<Collected> => collect(target, PREFIX, memories, writers, observers)
   const settled = await collectUntilAgreed(faultsEnded + options.settleSeconds * 1000, read)
   const settleMs = Date.now() - faultsEnded
-  say(`settled in ${(settleMs / 1000).toFixed(1)} s (${settled.agreed ? 'all copies agree' : 'copies still disagree'}); ${stops.filter((s) => s?.synced).length}/${stops.length} writers synced`)
+  say(
+    `settled in ${(settleMs / 1000).toFixed(1)} s (${settled.agreed ? 'all copies agree' : 'copies still disagree'}); ${stops.filter((s) => s?.synced).length}/${stops.length} writers synced`,
+  )
 
-  const fresh = new RelayProcess(relays.length, await freePort(), target, join(logDir, `relay-${relays.length}-fresh.log`), onRelayCrash)
+  const fresh = new RelayProcess(
+    relays.length,
+    await freePort(),
+    target,
+    join(logDir, `relay-${relays.length}-fresh.log`),
+    onRelayCrash,
+  )
   relays.push(fresh)
   await fresh.start()
   observers.push(new Observer('fresh client on a fresh relay', fresh.url, memories))
@@ -195,7 +234,9 @@ async function run(): Promise<string[]> {
     ...checkWriters(journals, final),
     ...checkStuck(collected.stored, collected.copies),
     ...checkExternal(externalJournal, final, PREFIX, collected.projections),
-    ...collected.storedPending.map((name) => `the Redis log of ${name} has updates waiting for missing ones`),
+    ...collected.storedPending.map(
+      (name) => `the Redis log of ${name} has updates waiting for missing ones`,
+    ),
     ...checkCopies(collected.stored, collected.copies),
     ...checkProjection(collected.stored.memories, collected.projections),
   ]
@@ -203,14 +244,30 @@ async function run(): Promise<string[]> {
   const ops = writerFigures(journals)
   const faultCounts = FAULT_KINDS.map((kind) => `${kind} ${faults!.counts[kind]}`).join(', ')
   const failedStarts = relays.reduce((sum, relay) => sum + relay.failedStarts, 0)
-  console.log(`operations: made ${ops.made}, acknowledged ${ops.acked}, unacknowledged (in flight at kills) ${ops.made - ops.acked}`)
-  console.log(`writers: ${writers.length} started (${writers.length - options.writers} replacements)`)
-  console.log(`external writes: made ${external.figures.made}, acknowledged ${external.figures.acked}, uncertain ${external.figures.uncertain}`)
+  console.log(
+    `operations: made ${ops.made}, acknowledged ${ops.acked}, unacknowledged (in flight at kills) ${ops.made - ops.acked}`,
+  )
+  console.log(
+    `writers: ${writers.length} started (${writers.length - options.writers} replacements)`,
+  )
+  console.log(
+    `external writes: made ${external.figures.made}, acknowledged ${external.figures.acked}, uncertain ${external.figures.uncertain}`,
+  )
   console.log(`faults: ${faultCounts}`)
-  console.log(`relays: SIGTERM needing SIGKILL ${faults.termForced}, SIGTERM exit ≠ 0 ${faults.termNonZero}, failed starts ${failedStarts}`)
-  console.log(`settle: ${(settleMs / 1000).toFixed(1)} s${settled.agreed ? '' : ' (did not agree in time)'}`)
-  console.log(`ack audit during the faults: ${audit.samples} reads of Redis compared, ${audit.skipped} skipped (Redis down or paused)`)
-  console.log(`ingest leases seen on client-written keys (diagnostic, leases.log): ${leases.clientKeyLeases}`)
+  console.log(
+    `relays: SIGTERM needing SIGKILL ${faults.termForced}, SIGTERM exit ≠ 0 ${faults.termNonZero}, failed starts ${failedStarts}`,
+  )
+  console.log(
+    `settle: ${(settleMs / 1000).toFixed(1)} s${settled.agreed ? '' : ' (did not agree in time)'}`,
+  )
+  console.log(
+    `ack audit during the faults: ${audit.samples} reads of Redis compared, ${audit.skipped} skipped (Redis down or paused)`,
+  )
+  console.log(
+    `ingest leases seen on client-written keys (diagnostic, leases.log): ${leases.clientKeyLeases}`,
+  )
+  const epochs = epochMoves(logDir)
+  console.log(`epoch moves (a relay switching or following a memory to a new epoch): ${epochs}`)
   console.log(`what clients were told (most frequent first):`)
   for (const kind of clientErrorKinds(logDir)) console.log(`  ${kind}`)
   console.log(
@@ -228,6 +285,7 @@ async function run(): Promise<string[]> {
         settleMs,
         clientKeyLeases: leases.clientKeyLeases,
         auditSamples: audit.samples,
+        epochMoves: epochs,
         problems: problems.length,
       }),
   )
@@ -248,7 +306,9 @@ let problems: string[]
 try {
   problems = await run()
 } catch (error) {
-  problems = [`the harness failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`]
+  problems = [
+    `the harness failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  ]
 }
 faults?.release()
 await Promise.race([cleanup(), sleep(20_000)])
@@ -256,8 +316,11 @@ clearTimeout(watchdog)
 const failed = problems.length > 0
 if (failed) {
   for (const problem of problems.slice(0, 20)) console.log(`  - ${problem}`)
-  if (problems.length > 20) console.log(`  … ${problems.length - 20} more in ${join(logDir, 'problems.txt')}`)
-  console.log(`logs kept in ${logDir} (relay-*.log, w*.log, w*.journal, external.journal, faults.log, audit.log, leases.log, problems.txt)`)
+  if (problems.length > 20)
+    console.log(`  … ${problems.length - 20} more in ${join(logDir, 'problems.txt')}`)
+  console.log(
+    `logs kept in ${logDir} (relay-*.log, w*.log, w*.journal, external.journal, faults.log, audit.log, leases.log, problems.txt)`,
+  )
 } else if (options.keepLogs) {
   console.log(`logs kept in ${logDir}`)
 } else {
