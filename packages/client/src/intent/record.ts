@@ -1,9 +1,10 @@
 /**
  * Derives the intent of one local transaction (see Intent.ts), read from the transaction
  * itself in 'beforeObserverCalls', while deleted content is still there (Yjs collects it
- * after the observers). Costs in proportion to the transaction for dicts (from the dict's
- * index; a raw edit the index has not seen yet, such as an undo, scans the dict); a changed
- * list is walked once.
+ * after the observers). Costs in proportion to the transaction: for dicts from the dict's
+ * index (a raw edit the index has not seen yet, such as an undo, scans the dict), for lists
+ * from the changed items and their neighbours (ListChanges.ts), plus the JSON of the values
+ * it names (a list step of a path names its item by value).
  *
  * - a dict entry written (and still the winner of its key): `set`, with its write time;
  * - a dict entry deleted, its key left without an entry: `delete`;
@@ -12,18 +13,13 @@
  * Changes inside a nested value written in the same transaction are part of that value.
  */
 import * as Y from 'yjs'
+import { rawAt } from '../model/elements.ts'
 import { dictIndex } from '../model/indexes.ts'
 import { type Json, type JsonObject, getRoot, isPrimitive, setOwn } from '../model/layout.ts'
 import type { Intent, ItemRef, PathStep } from './Intent.ts'
+import { type Element, ListChanges } from './ListChanges.ts'
 
 type Alive = (item: Y.Item) => boolean
-
-/** One element of an array: its item and its offset within the item. */
-interface Element {
-  item: Y.Item
-  offset: number
-  raw: unknown
-}
 
 function rawGet(map: Y.Map<unknown>, key: string): unknown {
   const item = (map as unknown as { _map: Map<string, Y.Item> })._map.get(key)
@@ -35,8 +31,8 @@ function startOf(array: Y.Array<unknown>): Y.Item | null {
 }
 
 /** The elements of `array` that `alive` keeps, in order. */
-function elements(array: Y.Array<unknown>, alive: Alive): Element[] {
-  const out: Element[] = []
+function elements(array: Y.Array<unknown>, alive: Alive): Array<Element & { raw: unknown }> {
+  const out: Array<Element & { raw: unknown }> = []
   for (let item = startOf(array); item !== null; item = item.right) {
     if (!item.countable || !alive(item)) continue
     const content = item.content.getContent()
@@ -142,6 +138,8 @@ export function recordIntent(transaction: Y.Transaction): Intent[] {
   const aliveBefore: Alive = (item) => !isNew(item) && (!item.deleted || deletedNow.has(item))
   const aliveAfter: Alive = (item) => !item.deleted
   const touched = new Set<Y.Array<unknown>>()
+  /** The items of each array deleted now, in delete-set order. */
+  const removed = new Map<Y.Array<unknown>, Y.Item[]>()
   /** The new, live elements' items of each array, in struct order. */
   const added = new Map<Y.Array<unknown>, Y.Item[]>()
   const consider = (item: Y.Item): Y.Array<unknown> | null => {
@@ -150,7 +148,13 @@ export function recordIntent(transaction: Y.Transaction): Intent[] {
     touched.add(array)
     return array
   }
-  for (const item of deletedNow) consider(item)
+  for (const item of deletedNow) {
+    const array = consider(item)
+    if (array === null) continue
+    let items = removed.get(array)
+    if (!items) removed.set(array, (items = []))
+    items.push(item)
+  }
   for (const [client, after] of transaction.afterState) {
     const from = before.get(client) ?? 0
     if (after === from) continue
@@ -165,6 +169,17 @@ export function recordIntent(transaction: Y.Transaction): Intent[] {
       if (!items) added.set(array, (items = []))
       items.push(struct)
     }
+  }
+
+  const changes = new Map<Y.Array<unknown>, ListChanges>()
+  /** What the transaction did to list `array`, with positions. */
+  const changesOf = (array: Y.Array<unknown>): ListChanges => {
+    let listChanges = changes.get(array)
+    if (!listChanges) {
+      listChanges = new ListChanges(array, removed.get(array) ?? [], added.get(array) ?? [], transaction.local)
+      changes.set(array, listChanges)
+    }
+    return listChanges
   }
 
   /** The path of `array` from the root, or null when it is new, deleted or no memory node. */
@@ -184,11 +199,9 @@ export function recordIntent(transaction: Y.Transaction): Intent[] {
         if (typeof key !== 'string') return null
         steps.unshift(key)
       } else {
-        const items = elements(parent, aliveBefore)
-        const index = items.findIndex((e) => e.item === element)
         const value = wrapperJSON(holder.parent as Y.Map<unknown>, aliveBefore)
-        if (index < 0 || value === null) return null
-        steps.unshift({ value, index })
+        if (value === null) return null
+        steps.unshift({ value, index: changesOf(parent).indexBefore(element) })
       }
       current = parent
     }
@@ -237,8 +250,8 @@ export function recordIntent(transaction: Y.Transaction): Intent[] {
 
   function recordDict(array: Y.Array<unknown>, path: PathStep[]): void {
     const deletedKeys = new Set<string>()
-    for (const item of deletedNow) {
-      if (item.parent !== array || item.parentSub !== null || !item.countable) continue
+    for (const item of removed.get(array) ?? []) {
+      if (!item.countable) continue
       for (const raw of item.content.getContent()) {
         const entry = entryOf(raw, aliveBefore)
         if (!entry || deletedKeys.has(entry.key)) continue
@@ -264,23 +277,20 @@ export function recordIntent(transaction: Y.Transaction): Intent[] {
   }
 
   function recordList(array: Y.Array<unknown>, path: PathStep[]): void {
-    const beforeItems = elements(array, aliveBefore)
-    beforeItems.forEach((element, index) => {
-      if (!deletedNow.has(element.item)) return
-      const value = itemJSON(element.raw, aliveBefore)
+    const list = changesOf(array)
+    for (const { item, offset, index } of list.removals()) {
+      const value = itemJSON(rawAt(item, offset), aliveBefore)
       if (value !== undefined) intents.push({ op: 'remove', path, item: { value, index } })
-    })
-    const afterItems = elements(array, aliveAfter)
-    const ref = (index: number): ItemRef | null => {
-      const element = afterItems[index]
-      const value = element ? itemJSON(element.raw, aliveAfter) : undefined
+    }
+    const ref = (element: Element | null, index: number): ItemRef | null => {
+      const value = element ? itemJSON(rawAt(element.item, element.offset), aliveAfter) : undefined
       return value === undefined ? null : { value, index }
     }
-    afterItems.forEach((element, index) => {
-      if (!isNew(element.item)) return
-      const value = itemJSON(element.raw, aliveAfter)
-      if (value === undefined) return
-      intents.push({ op: 'insert', path, index, value, left: ref(index - 1), right: ref(index + 1) })
-    })
+    for (const element of list.insertions()) {
+      const value = itemJSON(rawAt(element.item, element.offset), aliveAfter)
+      if (value === undefined) continue
+      const { index } = element
+      intents.push({ op: 'insert', path, index, value, left: ref(list.previous(element), index - 1), right: ref(list.next(element), index + 1) })
+    }
   }
 }
