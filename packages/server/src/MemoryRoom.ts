@@ -453,11 +453,14 @@ export class MemoryRoom {
         this.retryMs = RETRY_MIN_MS
         this.queue.splice(0, batch.length)
         this.settlePersisted(batch.length)
+        // One ACK per session for the batch: an ACK covers every seq up to its own.
+        const lastAcks = new Map<ClientSession, NonNullable<Queued['ack']>>()
         for (const item of batch) {
           if (!item.ack) continue
-          this.sendAck(item.ack)
+          lastAcks.set(item.ack.session, item.ack)
           this.options.events?.acked(performance.now() - item.ack.at)
         }
+        for (const ack of lastAcks.values()) this.sendAck(ack)
       }
     })().finally(() => {
       this.flushing = null
