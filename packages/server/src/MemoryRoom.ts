@@ -322,7 +322,7 @@ export class MemoryRoom {
     if (!this.sessionEpochs.accepts(session)) return
     const verdict = validateUpdate(this.doc, update, this.options)
     if (!verdict.ok) return this.refuseUpdate(session, seq, verdict.code, verdict.reason)
-    const refusal = this.checkOwnershipAndSize(session, update)
+    const refusal = this.checkOwnershipAndSize(session, update, verdict.ends)
     if (refusal) return this.refuseUpdate(session, seq, refusal.code, refusal.reason)
     try {
       Y.applyUpdate(this.doc, update, session)
@@ -347,10 +347,13 @@ export class MemoryRoom {
    * Refuses an update that writes new clocks of a Yjs client id another session owns (see
    * ClientIdOwners), or that adds content past `maxMemoryBytes` (deletions always pass).
    */
-  private checkOwnershipAndSize(session: ClientSession, update: Uint8Array): { code: ErrorCode; reason: string } | null {
-    const { to } = Y.parseUpdateMeta(update)
+  private checkOwnershipAndSize(
+    session: ClientSession,
+    update: Uint8Array,
+    ends: ReadonlyMap<number, number>,
+  ): { code: ErrorCode; reason: string } | null {
     const extended: Array<[number, number]> = []
-    for (const [client, clock] of to) if (clock > Y.getState(this.doc.store, client)) extended.push([client, clock])
+    for (const [client, clock] of ends) if (clock > Y.getState(this.doc.store, client)) extended.push([client, clock])
     const taken = this.clientIds.conflict(session, extended)
     if (taken !== null) {
       return {

@@ -28,7 +28,13 @@ export interface UpdateLimits {
   maxTypeDepth?: number
 }
 
-export type UpdateVerdict = { ok: true } | { ok: false; code: ErrorCode; reason: string }
+/**
+ * `ends`: for each Yjs client the update writes, the clock just past its last struct (what
+ * `Y.parseUpdateMeta(update).to` says), so that callers need not decode the update again.
+ */
+export type UpdateVerdict =
+  | { ok: true; ends: Map<number, number> }
+  | { ok: false; code: ErrorCode; reason: string }
 
 const DEFAULT_MAX_TYPE_DEPTH = 1024
 
@@ -66,7 +72,12 @@ export function validateUpdate(
     rehearsal.run()
     checkDeletes(decoded.ds, (client) => rehearsal.clock(client))
     rehearsal.confirmOrder()
-    return { ok: true }
+    const ends = new Map<number, number>()
+    for (const [client, structs] of sections) {
+      const last = structs[structs.length - 1]!
+      ends.set(client, last.id.clock + last.length)
+    }
+    return { ok: true, ends }
   } catch (error) {
     if (error instanceof Refusal) return { ok: false, code: error.code, reason: error.message }
     // Anything else is a bug here or in Yjs on odd input; refuse rather than risk it.
