@@ -38,6 +38,8 @@ export class ListChanges {
   readonly #inserted: Y.Item[]
   /** The number of live elements left of an item, after the transaction. */
   readonly #left = new Map<Y.Item, number>()
+  /** Yjs's search markers of the array, when they can be trusted. */
+  readonly #markers: readonly Marker[]
   #sorted = false
   /** Once sorted: each changed item's live elements on its left, and the sums of their lengths (`sums[i]`: the first i items). */
   readonly #insertedLefts: number[] = []
@@ -59,7 +61,7 @@ export class ListChanges {
     const trusted =
       local && doc !== null && this.#inserted.every((item) => item.id.client === doc.clientID)
     const markers = (array as unknown as { _searchMarker: Marker[] | null })._searchMarker
-    if (trusted && markers) for (const { p, index } of markers) this.#left.set(p, index)
+    this.#markers = (trusted && markers) || []
   }
 
   /** The removed elements, in order, with their indexes before the transaction. */
@@ -169,11 +171,19 @@ export class ListChanges {
 
   /** The number of live elements left of `item` after the transaction (see the file comment). */
   #liveLeft(item: Y.Item): number {
-    const known = this.#left.get(item)
+    const known = this.#known(item)
     if (known !== undefined) return known
     const left = this.#walk(item)
     this.#left.set(item, left)
     return left
+  }
+
+  /** The live elements left of `item` if known without a walk. */
+  #known(item: Y.Item): number | undefined {
+    const known = this.#left.get(item)
+    // Yjs flags the items its markers point to (a flag can outlive its marker: look it up).
+    if (known !== undefined || !item.marker) return known
+    return this.#markers.find((marker) => marker.p === item)?.index
   }
 
   #walk(item: Y.Item): number {
@@ -185,14 +195,14 @@ export class ListChanges {
     for (;;) {
       modelCounters.visited++
       if (l === null) return before
-      const atLeft = this.#left.get(l)
+      const atLeft = this.#known(l)
       if (atLeft !== undefined) return atLeft + before + (isLive(l) ? l.length : 0)
       if (isLive(l)) before += l.length
       l = l.left
       if (r === null) return this.array._length - from
       if (isLive(r)) from += r.length
       r = r.right
-      const atRight = r === null ? undefined : this.#left.get(r)
+      const atRight = r === null ? undefined : this.#known(r)
       if (atRight !== undefined) return atRight - from
     }
   }
