@@ -22,7 +22,6 @@ import {
   type Json,
   decodeDictEntry,
   dictDelete,
-  dictIndex,
   getRoot,
   jsonEquals,
   mergeDictKey,
@@ -31,7 +30,7 @@ import {
 } from '@remem/client/protocol'
 import type * as Y from 'yjs'
 import type { Logger } from './logger.ts'
-import { RootWinners } from './RootWinners.ts'
+import { RootWinners, rootIndex } from './RootWinners.ts'
 import type { KeyRead, Projection, ProjectionWrite } from './store/Projection.ts'
 import { recordFor } from './store/projectionFormat.ts'
 
@@ -96,9 +95,7 @@ export class ProjectionBridge {
 
   /** The root's index: each key's winner without a scan. */
   private get index(): DictIndex {
-    const index = dictIndex(this.root)
-    if (!index) throw new Error('ProjectionBridge: the root of a memory document has no DictIndex')
-    return index
+    return rootIndex(this.doc)
   }
 
   private readonly onTransaction = (transaction: Y.Transaction): void => {

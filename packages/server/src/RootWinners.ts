@@ -12,6 +12,13 @@
 import { type DictIndex, decodeDictEntry, dictIndex, getRoot } from '@remem/client/protocol'
 import * as Y from 'yjs'
 
+/** The index of a memory document's root dict (kept current by the client model). */
+export function rootIndex(doc: Y.Doc): DictIndex {
+  const index = dictIndex(getRoot(doc))
+  if (!index) throw new Error('the root of a memory document has no DictIndex: is the document destroyed?')
+  return index
+}
+
 /** An element of the root array, named `client:clock` (survives Yjs splitting items). */
 const elementId = (client: number, clock: number): string => `${client}:${clock}`
 
@@ -24,13 +31,6 @@ export class RootWinners {
   /** Records the current winners (one read of the index, once). */
   constructor(private readonly doc: Y.Doc) {
     this.resync()
-  }
-
-  /** The root's index; it always exists (the root is in the document). */
-  private index(): DictIndex {
-    const index = dictIndex(getRoot(this.doc))
-    if (!index) throw new Error('RootWinners: the root of a memory document has no DictIndex')
-    return index
   }
 
   /** The keys whose winner `transaction` changed (set, overwritten, deleted), recorded anew. */
@@ -102,7 +102,7 @@ export class RootWinners {
    */
   resync(): string[] {
     const keys = new Set(this.clear())
-    for (const entry of this.index().winners()) {
+    for (const entry of rootIndex(this.doc).winners()) {
       this.check(entry.key)
       keys.add(entry.key)
     }
@@ -111,7 +111,7 @@ export class RootWinners {
 
   /** Records `key`'s winner from the index; whether it changed. */
   private check(key: string): boolean {
-    const winner = this.index().records(key).at(-1)
+    const winner = rootIndex(this.doc).records(key).at(-1)
     const now = winner ? elementId(winner.client, winner.clock) : undefined
     const before = this.winnerOf.get(key)
     if (now === before) return false
