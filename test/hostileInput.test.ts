@@ -357,8 +357,9 @@ describe('updates that are not what they claim', () => {
     // any other client's, and the memory stayed whole.
     expect(accepted).toBeGreaterThan(0)
     await room().whenPersisted()
+    // The sentinel's ERROR can overtake the fan-out to the honest clients (other sockets).
+    await eventually(() => expect(honestA.toJSON()).toEqual(docToJSON(room().doc)))
     await eventually(() => expect(honestB.toJSON()).toEqual(honestA.toJSON()))
-    expect(docToJSON(room().doc)).toEqual(honestA.toJSON())
     expect((await readMemoryFromRedis(redis.url, MEMORY)).json).toEqual(honestA.toJSON())
     const fresh = new Y.Doc()
     Y.applyUpdate(fresh, Y.encodeStateAsUpdate(room().doc))

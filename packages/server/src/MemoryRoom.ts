@@ -107,6 +107,8 @@ export class MemoryRoom {
   /** Each session's ack window for its current handshake (see AckWindow). */
   private readonly ackWindows = new WeakMap<ClientSession, AckWindow>()
   private idleResolvers: Array<() => void> = []
+  /** Client updates received in this tick, not applied yet (see `handleClientUpdate`). */
+  private received: { session: ClientSession; updates: Array<{ seq: number; update: Uint8Array }> } | null = null
   /** Queue items persisted so far (a running count), and who waits for a count (`persisted`). */
   private persistedItems = 0
   private persistWaiters: Array<{ upto: number; resolve: (persisted: boolean) => void }> = []
@@ -257,6 +259,7 @@ export class MemoryRoom {
    * SYNC step 1 again. Returns whether the session is in the room's epoch.
    */
   join(session: ClientSession, stateVector: Uint8Array, epoch = 0): boolean {
+    this.applyReceived()
     this.sessions.add(session)
     this.ackWindows.set(session, { accepted: 0, cap: Infinity })
     if (!this.sessionEpochs.join(session, epoch)) {
@@ -305,6 +308,7 @@ export class MemoryRoom {
   }
 
   leave(session: ClientSession): void {
+    this.applyReceived()
     this.sessions.delete(session)
     this.awareness.leave(session)
     this.clientIds.release(session)
@@ -312,22 +316,70 @@ export class MemoryRoom {
 
   /** Applies a session's AWARENESS frame (presence) and fans it out; refuses a bad one. */
   handleAwareness(session: ClientSession, payload: Uint8Array): void {
+    this.applyReceived()
     const refusal = this.awareness.apply(session, payload)
     if (refusal !== null) session.refuse(this.name, ErrorCode.badMessage, refusal)
   }
 
-  /** Checks, applies, fans out and queues one client update. */
+  /**
+   * Takes one client update. The updates one session delivers in one tick are applied
+   * together (group commit, `applyReceived`): one transaction, one fan-out frame per
+   * receiver, one entry for the log; each is still checked on its own, in order.
+   */
   handleClientUpdate(session: ClientSession, seq: number, update: Uint8Array): void {
-    // Made against another epoch: its client replays it once it has the new document.
-    if (!this.sessionEpochs.accepts(session)) return
-    const verdict = validateUpdate(this.doc, update, this.options)
-    if (!verdict.ok) return this.refuseUpdate(session, seq, verdict.code, verdict.reason)
-    const refusal = this.checkOwnershipAndSize(session, update, verdict.ends)
-    if (refusal) return this.refuseUpdate(session, seq, refusal.code, refusal.reason)
+    if (this.received !== null && this.received.session !== session) this.applyReceived()
+    if (this.received === null) {
+      this.received = { session, updates: [] }
+      // Frames of one socket read are handled in one run of microtasks: this one comes after.
+      queueMicrotask(() => this.applyReceived())
+    }
+    this.received.updates.push({ seq, update })
+  }
+
+  /**
+   * Checks and applies the updates received and not applied yet, in one transaction, then
+   * queues their ACKs behind the update that carries them. Everything that reads a session's
+   * state (join, leave, awareness, refusals, persisting, closing) calls it first, so frames
+   * still take effect in the order they arrived.
+   */
+  private applyReceived(): void {
+    const received = this.received
+    if (received === null) return
+    this.received = null
+    const { session, updates } = received
+    // Made against another epoch: its client replays them once it has the new document.
+    if (this.closed || !this.sessionEpochs.accepts(session)) return
+    const acks: Queued[] = []
+    Y.transact(
+      this.doc,
+      () => {
+        for (const { seq, update } of updates) {
+          if (!this.applyOne(session, seq, update)) continue
+          this.options.events?.updateAccepted()
+          const window = this.ackWindow(session)
+          window.accepted = Math.max(window.accepted, seq)
+          acks.push({ epoch: this.epoch, update: null, ack: { session, seq, at: performance.now(), window } })
+        }
+      },
+      session,
+    )
+    // After the transaction: its update (queued by onDocUpdate) goes to the log before them.
+    this.queue.push(...acks)
+    this.flush()
+  }
+
+  /** Checks one client update and applies it inside the current transaction; false if refused. */
+  private applyOne(session: ClientSession, seq: number, update: Uint8Array): boolean {
+    const refusal = this.checkUpdate(session, update)
+    if (refusal) {
+      this.refuseUpdate(session, seq, refusal.code, refusal.reason)
+      return false
+    }
     try {
       Y.applyUpdate(this.doc, update, session)
     } catch (error) {
-      return this.refuseUpdate(session, seq, ErrorCode.malformedUpdate, `update does not apply: ${(error as Error).message}`)
+      this.refuseUpdate(session, seq, ErrorCode.malformedUpdate, `update does not apply: ${(error as Error).message}`)
+      return false
     }
     if (hasPending(this.doc)) {
       // validateUpdate rules this out; if it ever happens, drop what is parked so the
@@ -336,11 +388,14 @@ export class MemoryRoom {
       this.doc.store.pendingDs = null
       this.options.logger.error('an update left pending structs; dropped them', { memory: this.name })
     }
-    this.options.events?.updateAccepted()
-    const window = this.ackWindow(session)
-    window.accepted = Math.max(window.accepted, seq)
-    this.queue.push({ epoch: this.epoch, update: null, ack: { session, seq, at: performance.now(), window } })
-    this.flush()
+    return true
+  }
+
+  /** Why `update` may not be applied (validateUpdate, then ownership and size), or null. */
+  private checkUpdate(session: ClientSession, update: Uint8Array): { code: ErrorCode; reason: string } | null {
+    const verdict = validateUpdate(this.doc, update, this.options)
+    if (!verdict.ok) return verdict
+    return this.checkOwnershipAndSize(session, update, verdict.ends)
   }
 
   /**
@@ -379,6 +434,8 @@ export class MemoryRoom {
    * changes that no later update repeats.
    */
   refuseUpdate(session: ClientSession, seq: number, code: ErrorCode, reason: string): void {
+    // Not from applyOne: what arrived before this refused frame counts first.
+    if (this.received?.session === session) this.applyReceived()
     const window = this.ackWindow(session)
     window.cap = Math.min(window.cap, window.accepted)
     session.refuse(this.name, code, `${reason} (update seq ${seq})`)
@@ -522,6 +579,7 @@ export class MemoryRoom {
 
   /** Resolves once every queued update is persisted (or the room closed). */
   whenPersisted(): Promise<void> {
+    this.applyReceived()
     if (!this.flushing && this.queue.length === 0) return Promise.resolve()
     return new Promise((resolve) => this.idleResolvers.push(resolve))
   }
@@ -591,6 +649,7 @@ export class MemoryRoom {
    */
   async close(): Promise<void> {
     if (this.closed) return
+    this.applyReceived()
     this.closed = true
     if (this.retryTimer) clearTimeout(this.retryTimer)
     this.wakeRetry?.()
