@@ -17,7 +17,11 @@ import { appendScript } from './redisScripts.ts'
 export interface RedisClusterStoreOptions extends Omit<RedisStoreOptions, 'redis'> {
   /** Seed nodes (`host:port`), or nodes with the settings of every node connection. */
   cluster: RedisClusterTarget
-  /** How long to wait for the cluster to answer before giving up. @default 5000 */
+  /**
+   * How long to wait for the cluster to answer before giving up. Longer than for one Redis:
+   * a relay started during a failover waits for it (the node timeout, 15 s by default, plus
+   * the election) instead of exiting. @default 30000
+   */
   timeoutMs?: number
 }
 
@@ -51,7 +55,7 @@ export class RedisClusterStore extends RedisStore {
   static async connectCluster(options: RedisClusterStoreOptions): Promise<RedisClusterStore> {
     const cluster = createClusterConnection(options.cluster, { lazyConnect: true })
     const store = new RedisClusterStore(options, cluster)
-    return RedisStore.whenReachable(store, options.timeoutMs ?? 5000, async () => {
+    return RedisStore.whenReachable(store, options.timeoutMs ?? 30_000, async () => {
       await cluster.connect()
       await cluster.ping()
     })
