@@ -17,6 +17,7 @@ import type {
 } from './Projection.ts'
 import { splitProjectionKey } from './Projection.ts'
 import { isConnectionLoss } from './connectionLoss.ts'
+import { OwnWriteEvents, type OwnWriteStats, eventsOfWrite } from './OwnWriteEvents.ts'
 import { claimScript, confirmScript, projectScript } from './projectionScripts.ts'
 import { whenReady } from './redisReady.ts'
 import {
@@ -31,6 +32,9 @@ import {
 
 /** Keyspace event classes the relay needs: generic, string, list, set, hash, zset, expired, evicted. */
 const NEEDED_FLAGS = 'g$lshzxe'
+
+/** Longest wait for the subscriber's PONG that proves a write's events arrived. */
+const BARRIER_TIMEOUT_MS = 2_000
 
 interface ProjectionCommands {
   rememProject(valueKey: string, projKey: string, ...args: string[]): Promise<number>
@@ -49,6 +53,8 @@ export class RedisProjection implements Projection {
   protected readonly redis: Redis & ProjectionCommands
   protected readonly prefix: string
   private subscriber: Redis | null = null
+  /** Holds the keyspace events of this relay's own writes while watching (one Redis only). */
+  private ownWrites: OwnWriteEvents | null = null
 
   constructor(protected readonly options: RedisProjectionOptions) {
     this.prefix = options.prefix
@@ -79,14 +85,31 @@ export class RedisProjection implements Projection {
     const pipeline = this.redis.pipeline() as unknown as ProjectionCommands & {
       exec(): Promise<Array<[Error | null, unknown]> | null>
     }
-    for (const { key, value, expiresAt } of writes) {
+    const fullKeys = writes.map(({ key }) => this.valueKey(name, key))
+    for (const [index, { key, value, expiresAt }] of writes.entries()) {
       const args =
         value === undefined
           ? [this.recordField(name, key), 'del', '', '', '']
           : [this.recordField(name, key), 'set', valueHash(value, expiresAt), wrapValue(value), expiresAt ? String(expiresAt) : '']
-      void pipeline.rememProject(this.valueKey(name, key), this.projKey(name, key), ...args)
+      void pipeline.rememProject(fullKeys[index]!, this.projKey(name, key), ...args)
     }
-    const results = (await pipeline.exec()) ?? []
+    // Before sending: from now on this relay's events for these keys wait for the replies.
+    const own = this.ownWrites
+    own?.open(fullKeys)
+    let results: Array<[Error | null, unknown]>
+    try {
+      results = (await pipeline.exec()) ?? []
+    } catch (error) {
+      void own?.settle(fullKeys.map((fullKey) => ({ fullKey, events: [] })), false)
+      throw error
+    }
+    void own?.settle(
+      writes.map(({ value, expiresAt }, index) => {
+        const [error, result] = results[index] ?? [new Error('no reply')]
+        return { fullKey: fullKeys[index]!, events: error ? [] : eventsOfWrite(value === undefined, expiresAt, result === 1) }
+      }),
+      results.length === writes.length && results.every(([error]) => !error),
+    )
     results.forEach(([error, result], index) => {
       if (error) throw error
       if (result === -1) outcome.conflicts.push(writes[index]!.key)
@@ -94,6 +117,11 @@ export class RedisProjection implements Projection {
       else outcome.written += Number(result)
     })
     return outcome
+  }
+
+  /** Keyspace events of this relay's own writes dropped and passed on; null when not watching. */
+  get ownWriteStats(): OwnWriteStats | null {
+    return this.ownWrites?.stats ?? null
   }
 
   async read(name: string, key: string): Promise<KeyRead> {
@@ -250,19 +278,51 @@ export class RedisProjection implements Projection {
         .catch(() => undefined)
         .then(() => onGap?.())
     })
-    subscriber.on('pmessage', (_pattern: string, channel: string, event: string) => {
-      const split = splitProjectionKey(this.prefix, channel.slice(channelPrefix.length))
+    const deliver = (fullKey: string, event: string): void => {
+      const split = splitProjectionKey(this.prefix, fullKey)
       if (split) listener({ ...split, event })
+    }
+    const own = new OwnWriteEvents(deliver, () => barrier(subscriber))
+    this.ownWrites = own
+    // Events may be missing across a reconnect: no window may drop what it holds then.
+    subscriber.on('close', () => own.connectionLost())
+    subscriber.on('pmessage', (_pattern: string, channel: string, event: string) => {
+      const fullKey = channel.slice(channelPrefix.length)
+      if (!own.hold(fullKey, event)) deliver(fullKey, event)
     })
     // Only once ready: a PSUBSCRIBE during the handshake breaks it (see redisReady.ts).
     await whenReady(subscriber)
     await subscriber.psubscribe(pattern)
+    // Resolved: the pattern is subscribed on the connection now up. After a later reconnect
+    // windows stay tainted until it is subscribed again.
+    if (subscriber.status === 'ready') own.subscribed()
     return async () => {
       this.subscriber = null
+      this.ownWrites = null
+      own.clear()
       // Closing the connection ends its subscription; a PUNSUBSCRIBE first would wait for a
       // Redis that may not answer (paused) and keep a shutting-down relay alive.
       subscriber.disconnect()
     }
+  }
+}
+
+/**
+ * Resolves true once every message Redis published to `subscriber` before this call has
+ * arrived: a PING in subscriber mode is answered in order with them. False when the PONG
+ * does not come within {@link BARRIER_TIMEOUT_MS} or the connection fails.
+ */
+async function barrier(subscriber: Redis): Promise<boolean> {
+  if (subscriber.status !== 'ready') return false
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), BARRIER_TIMEOUT_MS)
+    timer.unref?.()
+  })
+  try {
+    return await Promise.race([subscriber.ping().then(() => true, () => false), timeout])
+  } finally {
+    clearTimeout(timer)
   }
 }
 
