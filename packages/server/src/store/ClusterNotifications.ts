@@ -103,6 +103,9 @@ export class ClusterNotifications {
       ...node.options,
       readOnly: false,
       lazyConnect: true,
+      // Re-subscribed in 'ready' below: ioredis' own re-PSUBSCRIBE is a promise nobody
+      // handles, and its "Connection is closed" rejection would end the process.
+      autoResubscribe: false,
       maxRetriesPerRequest: 1,
       retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2000),
     })
@@ -117,6 +120,8 @@ export class ClusterNotifications {
         connectedOnce = true
         return
       }
+      // A failure here means the connection is gone again: the next 'ready' subscribes again.
+      subscriber.psubscribe(this.options.pattern).catch(() => undefined)
       // Reconnected: events were missed, and a restarted node forgets CONFIG SET.
       void ClusterNotifications.configure([node])
         .catch(() => undefined)

@@ -264,26 +264,31 @@ export class RedisProjection implements Projection {
     const db = (this.redis.options.db as number | undefined) ?? 0
     const channelPrefix = `__keyspace@${db}__:`
     const pattern = `${channelPrefix}${escapeGlob(this.prefix)}*`
-    const subscriber = this.redis.duplicate()
+    // Re-subscribed below, not by ioredis: its automatic re-PSUBSCRIBE is a promise nobody
+    // handles, rejected ("Connection is closed") when the connection closes again first,
+    // and an unhandled rejection ends the process.
+    const subscriber = this.redis.duplicate({ autoResubscribe: false })
     this.subscriber = subscriber
     subscriber.on('error', () => {})
-    let connectedOnce = false
-    subscriber.on('ready', () => {
-      if (!connectedOnce) {
-        connectedOnce = true
-        return
-      }
-      // Reconnected: events were missed, and a restarted Redis forgets CONFIG SET.
-      void this.setupKeyspace()
-        .catch(() => undefined)
-        .then(() => onGap?.())
-    })
     const deliver = (fullKey: string, event: string): void => {
       const split = splitProjectionKey(this.prefix, fullKey)
       if (split) listener({ ...split, event })
     }
     const own = new OwnWriteEvents(deliver, () => barrier(subscriber))
     this.ownWrites = own
+    let connectedOnce = false
+    subscriber.on('ready', () => {
+      if (!connectedOnce) {
+        connectedOnce = true
+        return
+      }
+      // A failure here means the connection is gone again: the next 'ready' subscribes again.
+      subscriber.psubscribe(pattern).then(() => own.subscribed(), () => undefined)
+      // Reconnected: events were missed, and a restarted Redis forgets CONFIG SET.
+      void this.setupKeyspace()
+        .catch(() => undefined)
+        .then(() => onGap?.())
+    })
     // Events may be missing across a reconnect: no window may drop what it holds then.
     subscriber.on('close', () => own.connectionLost())
     subscriber.on('pmessage', (_pattern: string, channel: string, event: string) => {
@@ -293,8 +298,7 @@ export class RedisProjection implements Projection {
     // Only once ready: a PSUBSCRIBE during the handshake breaks it (see redisReady.ts).
     await whenReady(subscriber)
     await subscriber.psubscribe(pattern)
-    // Resolved: the pattern is subscribed on the connection now up. After a later reconnect
-    // windows stay tainted until it is subscribed again.
+    // Resolved: the pattern is subscribed on the connection now up (as after each re-subscription).
     if (subscriber.status === 'ready') own.subscribed()
     return async () => {
       this.subscriber = null
