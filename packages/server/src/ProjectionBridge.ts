@@ -9,7 +9,8 @@
  * against the last value this relay knew, so concurrent edits of other fields survive. The
  * claim is confirmed only once the room persisted the merge to the log: until then the key
  * still reads as un-ingested, so a relay stopping in between (shutdown, crash) loses nothing;
- * its claim lapses after `leaseMs` and the change is ingested again.
+ * its claim lapses after `leaseMs` and the change is ingested again. On one Redis, the events
+ * of this relay's own writes do not get here: the store recognises them (`OwnWriteEvents`).
  * Reconcile compares every projection key with its record when the memory loads and after
  * a Redis reconnect.
  *
