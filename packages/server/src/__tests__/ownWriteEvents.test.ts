@@ -25,7 +25,7 @@ describe('OwnWriteEvents', () => {
     await own.settle(
       [
         { fullKey: 'a', events: eventsOfWrite(false, undefined, true) },
-        { fullKey: 'b', events: eventsOfWrite(false, 5, true) },
+        { fullKey: 'b', events: eventsOfWrite(false, Date.now() + 60_000, true) },
       ],
       true,
     )
@@ -34,6 +34,19 @@ describe('OwnWriteEvents', () => {
     expect(own.stats).toEqual({ skipped: 1, delivered: 0 })
     event('b', 'set')
     expect(delivered).toEqual(['b set'])
+  })
+
+  it('predicts no events for an expiry that may be past, and passes on what it held then', async () => {
+    expect(eventsOfWrite(false, 1_000, true, 500)).toBeNull()
+    expect(eventsOfWrite(false, 10_000, true, 500)).toEqual(['set', 'expire'])
+    expect(eventsOfWrite(true, undefined, true)).toEqual(['del'])
+    expect(eventsOfWrite(false, undefined, false)).toEqual([])
+    const { own, delivered, event } = subject()
+    own.open(['a'])
+    event('a', 'set')
+    event('a', 'expire')
+    await own.settle([{ fullKey: 'a', events: eventsOfWrite(false, Date.now(), true) }], true)
+    expect(delivered).toEqual(['a set', 'a expire'])
   })
 
   it('passes on everything held when one more event came in the window', async () => {
