@@ -100,6 +100,8 @@ export class MemoryRoom {
   private unsubscribe: (() => Promise<void>) | null = null
   private compacting: Promise<void> | null = null
   private compactAgain = false
+  /** A new epoch was due while updates were queued: try again when the queue is empty. */
+  private epochWanted = false
   private closed = false
   private retryMs = RETRY_MIN_MS
   private retryTimer: ReturnType<typeof setTimeout> | null = null
@@ -525,7 +527,11 @@ export class MemoryRoom {
     })().finally(() => {
       this.flushing = null
       if (this.queue.length > 0 && !this.closed) this.flush()
-      else for (const resolve of this.idleResolvers.splice(0)) resolve()
+      else {
+        // A new epoch was due while updates were queued: now nothing is.
+        if (this.epochWanted && !this.closed) void this.compact()
+        for (const resolve of this.idleResolvers.splice(0)) resolve()
+      }
     })
   }
 
@@ -601,7 +607,7 @@ export class MemoryRoom {
       this.compacting = null
       if (this.compactAgain && !this.closed) {
         this.compactAgain = false
-        if (this.epochs.due) void this.compact()
+        if (this.epochs.due || this.epochWanted) void this.compact()
       }
     })
     return this.compacting
@@ -620,6 +626,7 @@ export class MemoryRoom {
       const uptoId = this.lastId
       if (uptoId === '0-0' && !newEpoch) return
       const idle = this.queue.length === 0
+      this.epochWanted = false
       // The room document is garbage-collected, so its encoding is already compact.
       const { encoded, fresh } = this.epochs.decide(this.doc, newEpoch && idle)
       if (fresh && idle && this.queue.length === 0) {
@@ -634,6 +641,12 @@ export class MemoryRoom {
           this.epochs.retry()
         }
         return
+      }
+      // A new epoch is due but updates are queued: compact now, and try again once the
+      // queue is empty (the next append would otherwise only come with the next write).
+      if (fresh) {
+        this.epochWanted = true
+        this.epochs.retry()
       }
       if (uptoId === '0-0') return
       if (await this.options.store.compact(this.name, encoded, uptoId)) this.epochs.compacted(encoded.byteLength)
