@@ -5,7 +5,7 @@
  * connection, so that presence never delays updates.
  */
 import type { Cluster, Redis } from 'ioredis'
-import { whenReady } from './redisReady.ts'
+import { handleResubscriptions, whenReady } from './redisReady.ts'
 
 /** Sends and receives presence messages of memories among relays. */
 export interface PresenceBus {
@@ -66,7 +66,7 @@ export class RedisPresenceBus implements PresenceBus {
     if (this.subscriber) return this.subscriber
     const subscriber = this.sharded
       ? (this.redis as Cluster).duplicate(undefined, { shardedSubscribers: true })
-      : (this.redis as Redis).duplicate()
+      : handleResubscriptions((this.redis as Redis).duplicate())
     subscriber.on('error', () => undefined)
     subscriber.on(this.sharded ? 'smessageBuffer' : 'messageBuffer', (channel: Buffer, message: Buffer) => {
       for (const listener of [...(this.listeners.get(channel.toString()) ?? [])]) listener(message)

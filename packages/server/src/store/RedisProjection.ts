@@ -19,7 +19,7 @@ import { splitProjectionKey } from './Projection.ts'
 import { isConnectionLoss } from './connectionLoss.ts'
 import { OwnWriteEvents, type OwnWriteStats, eventsOfWrite } from './OwnWriteEvents.ts'
 import { claimScript, confirmScript, projectScript } from './projectionScripts.ts'
-import { whenReady } from './redisReady.ts'
+import { handleResubscriptions, whenReady } from './redisReady.ts'
 import {
   escapeGlob,
   isWrappedText,
@@ -236,7 +236,7 @@ export class RedisProjection implements Projection {
     const db = (this.redis.options.db as number | undefined) ?? 0
     const probe = `remem:probe:${randomUUID()}`
     const channel = `__keyspace@${db}__:${probe}`
-    const listener = this.redis.duplicate()
+    const listener = handleResubscriptions(this.redis.duplicate())
     listener.on('error', () => {})
     try {
       const seen = new Set<string>()

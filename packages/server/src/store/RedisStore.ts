@@ -5,7 +5,7 @@ import type { RedisOptions } from 'ioredis'
 import { isConnectionLoss } from './connectionLoss.ts'
 import { durabilityWarning, readDurability } from './durability.ts'
 import { type PresenceBus, RedisPresenceBus } from './PresenceBus.ts'
-import { whenReady } from './redisReady.ts'
+import { handleResubscriptions, whenReady } from './redisReady.ts'
 import { appendScript, compactScript, loadScript, readSinceScript, switchEpochScript } from './redisScripts.ts'
 import {
   type RedisTarget,
@@ -478,7 +478,7 @@ export class RedisStore implements Store {
   /** The pub/sub connection, created on first use. */
   protected subscriberConnection(): Redis {
     if (this.subscriber) return this.subscriber
-    const subscriber = this.redis.duplicate()
+    const subscriber = handleResubscriptions(this.redis.duplicate())
     subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       this.deliver(channel.toString(), message)
     })

@@ -5,7 +5,8 @@
  * 'connect', before the INFO of its ready check): the connection is then in subscriber mode,
  * the ready check fails with "Connection in subscriber mode, only subscriber commands may be
  * used", and every queued command is rejected with it. Subscribing only once the connection
- * is 'ready' rules that out; ioredis resubscribes by itself after a reconnect.
+ * is 'ready' rules that out; ioredis resubscribes by itself after a reconnect (whose
+ * promises `handleResubscriptions` marks as handled).
  */
 import type { Redis } from 'ioredis'
 
@@ -43,4 +44,28 @@ export function whenReady(connection: Redis): Promise<void> {
     connection.on('end', onClose)
     if (connection.status === 'wait') connection.connect().catch(() => undefined)
   })
+}
+
+const RESUBSCRIBING = ['subscribe', 'psubscribe', 'ssubscribe', 'select'] as const
+
+/**
+ * Marks the promises of `connection`'s SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and SELECT as
+ * handled, and returns it. After a reconnect ioredis sends them by itself (autoResubscribe)
+ * and drops their promises; when the connection drops again before Redis answers, they
+ * reject ("Reached the max retries per request limit", "Connection is closed") with nobody
+ * listening, and an unhandled rejection ends a Node 20 process: the relay. Callers that
+ * await these commands still see their rejections.
+ */
+export function handleResubscriptions<C extends object>(connection: C): C {
+  const methods = connection as unknown as Record<string, unknown>
+  for (const name of RESUBSCRIBING) {
+    const original = methods[name]
+    if (typeof original !== 'function') continue
+    methods[name] = function (this: unknown, ...args: unknown[]): unknown {
+      const result: unknown = (original as (...a: unknown[]) => unknown).apply(this, args)
+      if (result instanceof Promise) result.catch(() => undefined)
+      return result
+    }
+  }
+  return connection
 }
