@@ -65,8 +65,10 @@ import {
   assignList,
   decodeDictEntry,
   decodeListItem,
+  type DictIndex,
   decodeMessage,
   dictDelete,
+  dictIndex,
   dictSet,
   docToJSON,
   encodeMessage,
@@ -162,6 +164,7 @@ export const protocol = {
   decodeListItem,
   decodeMessage,
   dictDelete,
+  dictIndex,
   dictSet,
   docToJSON,
   encodeMessage,
@@ -178,4 +181,4 @@ export const protocol = {
   slotToJSON,
 }
 export const validName: boolean = isValidMemoryName('board')
-export type ProtocolTypes = [AccessLevel, Message, NodeKind, Slot]
+export type ProtocolTypes = [AccessLevel, DictIndex, Message, NodeKind, Slot]
