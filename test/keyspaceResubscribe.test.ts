@@ -5,11 +5,11 @@
  * process (the relay). A proxy between the relay's connections and Redis cuts them and holds
  * the re-subscription, so the failure is deterministic.
  */
-import { type Server, type Socket, createConnection, createServer } from 'node:net'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RedisProjection } from '../packages/server/src/store/RedisProjection.ts'
 import { eventually } from './helpers.ts'
+import { redisProxy } from './redisProxy.ts'
 import { type RedisServer, startRedis } from './redisServer.ts'
 
 let server: RedisServer
@@ -20,54 +20,12 @@ afterAll(async () => {
   await server.stop()
 })
 
-/** A TCP proxy to Redis that can cut every connection and swallow PSUBSCRIBE commands. */
-async function proxy(port: number) {
-  const sockets = new Set<Socket>()
-  let swallow = false
-  let swallowed = 0
-  const listener: Server = createServer((client) => {
-    const upstream = createConnection({ port, host: '127.0.0.1' })
-    sockets.add(client).add(upstream)
-    client.on('data', (data: Buffer) => {
-      if (swallow && data.toString('latin1').toLowerCase().includes('psubscribe')) swallowed++
-      else upstream.write(data)
-    })
-    upstream.on('data', (data: Buffer) => client.write(data))
-    const end = () => {
-      client.destroy()
-      upstream.destroy()
-      sockets.delete(client)
-      sockets.delete(upstream)
-    }
-    client.on('close', end).on('error', end)
-    upstream.on('close', end).on('error', end)
-  })
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve))
-  const address = listener.address()
-  if (address === null || typeof address === 'string') throw new Error('proxy has no port')
-  return {
-    url: `redis://127.0.0.1:${address.port}`,
-    /** From now on PSUBSCRIBE never reaches Redis (so it is never answered). */
-    holdSubscriptions: () => {
-      swallow = true
-    },
-    swallowed: () => swallowed,
-    cutAll: () => {
-      for (const socket of sockets) socket.destroy()
-    },
-    close: async () => {
-      for (const socket of sockets) socket.destroy()
-      await new Promise((resolve) => listener.close(resolve))
-    },
-  }
-}
-
 describe('keyspace subscriber reconnects', () => {
   it('leaves no unhandled rejection when the connection closes during the re-subscription', async () => {
     const unhandled: unknown[] = []
     const onUnhandled = (reason: unknown) => unhandled.push(reason)
     process.on('unhandledRejection', onUnhandled)
-    const p = await proxy(server.port)
+    const p = await redisProxy(server.port, 'psubscribe')
     const redis = new Redis(p.url, { retryStrategy: () => 20 })
     redis.on('error', () => undefined)
     try {
@@ -88,7 +46,7 @@ describe('keyspace subscriber reconnects', () => {
     }
   })
   it('follows keyspace events again after its connection was cut twice in a row', async () => {
-    const p = await proxy(server.port)
+    const p = await redisProxy(server.port, 'psubscribe')
     const redis = new Redis(p.url, { retryStrategy: () => 20 })
     redis.on('error', () => undefined)
     const direct = new Redis(server.url)

@@ -5,10 +5,10 @@
  * retries per request limit" from that promise while Redis was being killed. A proxy cuts the
  * connections and holds the re-subscription, so the failure is deterministic.
  */
-import { type Server, type Socket, createConnection, createServer } from 'node:net'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { RedisStore } from '../packages/server/src/store/RedisStore.ts'
 import { eventually } from './helpers.ts'
+import { redisProxy } from './redisProxy.ts'
 import { type RedisServer, startRedis } from './redisServer.ts'
 
 let server: RedisServer
@@ -19,53 +19,11 @@ afterAll(async () => {
   await server.stop()
 })
 
-/** A TCP proxy to Redis that can cut every connection and swallow SUBSCRIBE commands. */
-async function proxy(port: number) {
-  const sockets = new Set<Socket>()
-  let swallow = false
-  let swallowed = 0
-  const listener: Server = createServer((client) => {
-    const upstream = createConnection({ port, host: '127.0.0.1' })
-    sockets.add(client).add(upstream)
-    client.on('data', (data: Buffer) => {
-      if (swallow && data.toString('latin1').toLowerCase().includes('subscribe')) swallowed++
-      else upstream.write(data)
-    })
-    upstream.on('data', (data: Buffer) => client.write(data))
-    const end = () => {
-      client.destroy()
-      upstream.destroy()
-      sockets.delete(client)
-      sockets.delete(upstream)
-    }
-    client.on('close', end).on('error', end)
-    upstream.on('close', end).on('error', end)
-  })
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve))
-  const address = listener.address()
-  if (address === null || typeof address === 'string') throw new Error('proxy has no port')
-  return {
-    url: `redis://127.0.0.1:${address.port}`,
-    /** From now on (P)SUBSCRIBE never reaches Redis (so it is never answered). */
-    holdSubscriptions: () => {
-      swallow = true
-    },
-    swallowed: () => swallowed,
-    cutAll: () => {
-      for (const socket of sockets) socket.destroy()
-    },
-    close: async () => {
-      for (const socket of sockets) socket.destroy()
-      await new Promise((resolve) => listener.close(resolve))
-    },
-  }
-}
-
 it('the store subscriber leaves no unhandled rejection when it drops during the re-subscription', async () => {
   const unhandled: unknown[] = []
   const onUnhandled = (reason: unknown) => unhandled.push(reason)
   process.on('unhandledRejection', onUnhandled)
-  const p = await proxy(server.port)
+  const p = await redisProxy(server.port, 'subscribe')
   const store = await RedisStore.connect({ redis: p.url, keyspace: 'off' })
   try {
     await store.subscribe('resubscribe', () => undefined)
