@@ -9,7 +9,7 @@
  * changed; for each, the root's `DictIndex` (kept current by the client model) names the
  * winner now, which is compared with the one recorded here.
  */
-import { type DictIndex, decodeDictEntry, dictIndex, getRoot } from '@remem/client/protocol'
+import { type DictIndex, decodeDictEntry, dictIndex, forEachDeletedItem, getRoot } from '@remem/client/protocol'
 import * as Y from 'yjs'
 
 /** The index of a memory document's root dict (kept current by the client model). */
@@ -38,23 +38,13 @@ export class RootWinners {
     const root = getRoot(this.doc)
     const candidates = new Set<string>()
     const store = this.doc.store
-    for (const [client, deletions] of transaction.deleteSet.clients) {
-      const structs = store.clients.get(client)
-      if (!structs) continue
-      for (const { clock, len } of deletions) {
-        const end = clock + len
-        for (let i = Y.findIndexSS(structs, clock); i < structs.length; i++) {
-          const struct = structs[i]!
-          if (struct.id.clock >= end) break
-          if (!(struct instanceof Y.Item) || struct.parent !== root || struct.parentSub !== null) continue
-          const to = Math.min(end, struct.id.clock + struct.length)
-          for (let at = Math.max(clock, struct.id.clock); at < to; at++) {
-            const key = this.keyAt.get(elementId(client, at))
-            if (key !== undefined) candidates.add(key)
-          }
-        }
+    forEachDeletedItem(transaction, (item, from, to) => {
+      if (item.parent !== root || item.parentSub !== null) return
+      for (let at = from; at < to; at++) {
+        const key = this.keyAt.get(elementId(item.id.client, at))
+        if (key !== undefined) candidates.add(key)
       }
-    }
+    })
     for (const [client, after] of transaction.afterState) {
       const before = transaction.beforeState.get(client) ?? 0
       if (after === before) continue

@@ -92,6 +92,31 @@ function onTransaction(transaction: Y.Transaction, doc: Y.Doc): void {
   }
 }
 
+/**
+ * Calls `visit` with each item `transaction` deleted (once per item, with the deleted clock
+ * range within it as `from` and `to`), in the document's struct store.
+ */
+export function forEachDeletedItem(
+  transaction: Y.Transaction,
+  visit: (item: Y.Item, from: number, to: number) => void,
+): void {
+  const store = transaction.doc.store
+  for (const [client, deletions] of transaction.deleteSet.clients) {
+    const structs = store.clients.get(client)
+    if (!structs) continue
+    for (const { clock, len } of deletions) {
+      const end = clock + len
+      for (let i = Y.findIndexSS(structs, clock); i < structs.length; i++) {
+        const struct = structs[i]!
+        if (struct.id.clock >= end) break
+        if (struct instanceof Y.Item) {
+          visit(struct, Math.max(clock, struct.id.clock), Math.min(end, struct.id.clock + struct.length))
+        }
+      }
+    }
+  }
+}
+
 function update(transaction: Y.Transaction, doc: Y.Doc, touched: Set<AnyIndex>): void {
   const store = doc.store
   const rewrapped = new Set<Y.Item>()
@@ -102,27 +127,16 @@ function update(transaction: Y.Transaction, doc: Y.Doc, touched: Set<AnyIndex>):
     if (item === null || item.parentSub !== null || !indexOf(item.parent)) return
     if (item.id.clock < (transaction.beforeState.get(item.id.client) ?? 0)) rewrapped.add(item)
   }
-  for (const [client, deletions] of transaction.deleteSet.clients) {
-    const structs = store.clients.get(client)
-    if (!structs) continue
-    for (const { clock, len } of deletions) {
-      const end = clock + len
-      for (let i = Y.findIndexSS(structs, clock); i < structs.length; i++) {
-        const struct = structs[i]!
-        if (struct.id.clock >= end) break
-        if (!(struct instanceof Y.Item)) continue
-        if (struct.parentSub !== null) {
-          if (struct.parent instanceof Y.Map) wrapperChanged(struct.parent)
-          continue
-        }
-        const index = indexOf(struct.parent)
-        if (!index) continue
-        touched.add(index)
-        const from = Math.max(clock, struct.id.clock)
-        index.removeRange(client, from, Math.min(end, struct.id.clock + struct.length))
-      }
+  forEachDeletedItem(transaction, (item, from, to) => {
+    if (item.parentSub !== null) {
+      if (item.parent instanceof Y.Map) wrapperChanged(item.parent)
+      return
     }
-  }
+    const index = indexOf(item.parent)
+    if (!index) return
+    touched.add(index)
+    index.removeRange(item.id.client, from, to)
+  })
   const added = new Map<AnyIndex, Array<[Y.Item, number]>>()
   for (const [client, after] of transaction.afterState) {
     const before = transaction.beforeState.get(client) ?? 0
