@@ -2,7 +2,8 @@
  * Issue 11, bounded size: each size workload through a relay on Redis, before (compaction
  * only: the document keeps its history) and after (epochs), at 1,000,000 operations
  * (`EPOCH_BENCH_OPS` to change). The encoded document is what a new client downloads; stored is
- * the snapshot plus the log in Redis; the bound is 2 × JSON + 8 KiB.
+ * the snapshot plus the log in Redis; the bound is 2 × JSON + 8 KiB. `EPOCH_BENCH_WORKLOADS=0,3`
+ * runs only those workloads (indices into test/sizeWorkloads.ts WORKLOADS).
  */
 import { RedisStore } from '@remem/server'
 import { startRelay } from '../test/helpers.ts'
@@ -10,6 +11,8 @@ import { WORKLOADS, boundOf, runWorkload } from '../test/sizeWorkloads.ts'
 import { type Cell, type Suite, formatBytes, now, round } from './lib.ts'
 
 const OPS = Number(process.env.EPOCH_BENCH_OPS ?? 1_000_000)
+/** `EPOCH_BENCH_WORKLOADS=0,3` runs only those workloads (indices into WORKLOADS), to split the long run over processes. */
+const ONLY = process.env.EPOCH_BENCH_WORKLOADS?.split(',').map(Number)
 
 export const epochs: Suite = {
   name: 'epochs',
@@ -21,6 +24,7 @@ export const epochs: Suite = {
     const rows: Cell[][] = []
     const figures: Record<string, unknown> = {}
     for (const [index, workload] of WORKLOADS.entries()) {
+      if (ONLY && !ONLY.includes(index)) continue
       const measured: Record<string, { json: number; encoded: number; stored: number; epoch: number; us: number }> = {}
       for (const mode of ['before', 'after'] as const) {
         const store = new RedisStore({ redis: redis.url })
