@@ -233,7 +233,12 @@ export class ProjectionBridge {
     const done = this.options
       .persisted()
       .then(async (persisted) => {
-        if (!persisted) return
+        if (!persisted) {
+          // Dropped (its epoch was left, or the memory closed): the document never got it, so
+          // it is no merge base. Its claim lapses and the key is ingested again, in full.
+          this.bases.delete(key)
+          return
+        }
         await this.options.projection.confirm(this.name, key, read, this.options.owner)
         this.dirty.add(key)
         this.schedule(0)
