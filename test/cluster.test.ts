@@ -11,6 +11,7 @@ import { startCliRelay } from './cliRelay.ts'
 import { freePort, spawnRelay } from './relayProcess.ts'
 import { connect, dropFirstBroadcast, eventually, sleep, startRelay } from './helpers.ts'
 import { type RedisCluster, startRedisCluster } from './redisCluster.ts'
+import { projectedValue, wrappedText } from './projectionText.ts'
 
 let cluster: RedisCluster
 let redis: Cluster
@@ -39,11 +40,8 @@ function open(url: string, name: string) {
   return client.memory(name)
 }
 
-const wrapped = (value: unknown): string => JSON.stringify({ value, last_modified: 1_700_000_000_000_000_000 })
-const projected = async (key: string): Promise<unknown> => {
-  const text = await redis.get(key)
-  return text === null ? undefined : (JSON.parse(text) as { value: unknown }).value
-}
+const wrapped = wrappedText
+const projected = (key: string): Promise<unknown> => projectedValue(redis, key)
 
 /** Keys of memory `name` that land on every primary (several slots each). */
 async function keysOnEveryPrimary(name: string, perPrimary = 2): Promise<string[]> {

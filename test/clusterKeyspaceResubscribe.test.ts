@@ -8,9 +8,10 @@ import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { connect, eventually, startRelay } from './helpers.ts'
 import { useRedisCluster } from './redisCluster.ts'
+import { wrappedText } from './projectionText.ts'
 
 const env = useRedisCluster({ replicas: 0 })
-const wrapped = (value: unknown): string => JSON.stringify({ value, last_modified: 1_700_000_000_000_000_000 })
+const wrapped = wrappedText
 
 describe('cluster keyspace subscribers', () => {
   it('subscribe again after CLIENT KILL TYPE pubsub twice, and follow external writes', async () => {

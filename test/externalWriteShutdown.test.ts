@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { RedisStore } from '@remem/server'
 import { connect, eventually, readMemoryFromRedis, startRelay, wrapStore } from './helpers.ts'
 import { type RedisServer, startRedis } from './redisServer.ts'
+import { projectedValue, wrappedText } from './projectionText.ts'
 
 let server: RedisServer
 let redis: Redis
@@ -30,11 +31,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
 })
 
-const external = (value: unknown): string => JSON.stringify({ value, last_modified: 1_700_000_000_000_000_000 })
-const projected = async (key: string): Promise<unknown> => {
-  const text = await redis.get(key)
-  return text === null ? undefined : (JSON.parse(text) as { value: unknown }).value
-}
+const external = wrappedText
+const projected = (key: string): Promise<unknown> => projectedValue(redis, key)
 
 /** A client of `url` that wrote `x = 1` to memory `name`, acknowledged. */
 async function writeX(url: string, name: string): Promise<void> {

@@ -16,6 +16,7 @@ import { docToJSON, rebuildState } from '@remem/client/protocol'
 import { RedisStore } from '@remem/server'
 import { eventually, readMemoryFromRedis, startRelay, wrapStore } from './helpers.ts'
 import { type RedisServer, startRedis } from './redisServer.ts'
+import { projectedValue, wrappedText } from './projectionText.ts'
 
 let server: RedisServer
 let redis: Redis
@@ -33,11 +34,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
 })
 
-const external = (value: unknown): string => JSON.stringify({ value, last_modified: 1_700_000_000_000_000_000 })
-const projected = async (key: string): Promise<unknown> => {
-  const text = await redis.get(key)
-  return text === null ? undefined : (JSON.parse(text) as { value: unknown }).value
-}
+const external = wrappedText
+const projected = (key: string): Promise<unknown> => projectedValue(redis, key)
 
 /** Starts a new epoch of `name` from what the store holds, as another relay would. */
 async function switchEpochElsewhere(url: string, name: string): Promise<void> {

@@ -8,6 +8,7 @@ import type { SyncedDict } from '@remem/client'
 import type { RelayOptions } from '@remem/server'
 import { connect, eventually, sleep, startRelay } from './helpers.ts'
 import { type RedisServer, startRedis } from './redisServer.ts'
+import { wrappedText } from './projectionText.ts'
 
 let server: RedisServer
 let redis: Redis
@@ -37,7 +38,7 @@ function open(url: string, name: string) {
   return client.memory(name)
 }
 
-const wrapped = (value: unknown): string => JSON.stringify({ value, last_modified: 1_700_000_000_000_000_000 })
+const wrapped = wrappedText
 const projected = async (key: string): Promise<unknown> => {
   const text = await redis.get(key)
   if (text === null) return undefined
