@@ -80,6 +80,16 @@ export async function repeat<T>(runs: number, measure: (run: number) => Promise<
 
 export const now = (): number => performance.now()
 
+/**
+ * CPU time this process used so far, in ms (user + system, every thread: GC included). Per-call
+ * figures of synchronous work read it rather than the clock, so that other processes on a
+ * loaded machine do not count; on an idle machine it is at least the wall time.
+ */
+export function cpuNow(): number {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1000
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Polls `check` until it returns true; rejects with `what` after `timeoutMs`. */

@@ -12,13 +12,13 @@ import { type SyncedList, type WebSocketLike, createClient } from '@remem/client
 import { getRoot } from '../packages/client/src/model/layout.ts'
 import { SnapshotCache } from '../packages/client/src/model/SnapshotCache.ts'
 import { createViewContext } from '../packages/client/src/model/ViewContext.ts'
-import { type Cell, type Suite, median, now, round } from './lib.ts'
+import { type Cell, type Suite, cpuNow, median, now, round } from './lib.ts'
 
 /** Sizes measured; `REMEM_BENCH_MODEL_SIZES=10,100` picks others (the scanning code needs minutes at 10,000). */
 const SIZES = (process.env.REMEM_BENCH_MODEL_SIZES ?? '10,100,1000,10000').split(',').map(Number)
 /** Samples per figure (the median is printed); each sample runs for at least SAMPLE_MS. */
 const SAMPLES = 5
-const SAMPLE_MS = 30
+const SAMPLE_MS = 50
 
 /** A WebSocket that never connects: the client stays offline and keeps every change. */
 class NeverOpenSocket implements WebSocketLike {
@@ -41,10 +41,16 @@ function prng(seed = 1): (below: number) => number {
   }
 }
 
-/** How long each figure's calls run untimed first, so that the JIT has compiled them (as in a page in use). */
-const WARM_UP_MS = 100
+/**
+ * How long each figure's calls run untimed first, so that the JIT has compiled them and the heap
+ * has grown to its working size (as in a page in use): the first 100 ms of calls cost up to 4×.
+ */
+const WARM_UP_MS = 500
 
-/** Microseconds per call of `op`: the median of SAMPLES samples of at least SAMPLE_MS each, after WARM_UP_MS. */
+/**
+ * CPU microseconds per call of `op` (see `cpuNow`): the median of SAMPLES samples of at least
+ * SAMPLE_MS each, after WARM_UP_MS.
+ */
 function perCall(op: (i: number) => void, batch = 1): number {
   let i = 0
   const warmUntil = now() + WARM_UP_MS
@@ -53,13 +59,12 @@ function perCall(op: (i: number) => void, batch = 1): number {
   for (let s = 0; s < SAMPLES; s++) {
     let calls = 0
     const t0 = now()
-    let elapsed = 0
+    const cpu0 = cpuNow()
     do {
       for (let b = 0; b < batch; b++) op(i++)
       calls += batch
-      elapsed = now() - t0
-    } while (elapsed < SAMPLE_MS)
-    samples.push((elapsed * 1000) / calls)
+    } while (now() - t0 < SAMPLE_MS)
+    samples.push(((cpuNow() - cpu0) * 1000) / calls)
   }
   return median(samples)
 }
@@ -74,9 +79,9 @@ function perCallUndone(count: number, op: (i: number) => void, undo: () => void)
     let calls = 0
     let elapsed = 0
     while (elapsed < SAMPLE_MS) {
-      const t0 = now()
+      const t0 = cpuNow()
       for (let i = 0; i < count; i++) op(i)
-      elapsed += now() - t0
+      elapsed += cpuNow() - t0
       calls += count
       undo()
     }
@@ -319,7 +324,7 @@ export const model: Suite = {
         ;(figures.readers as Record<string, unknown>)[size] = readers.figures
       }
     }
-    const how = `µs per call, median of ${SAMPLES} samples of ≥ ${SAMPLE_MS} ms; random keys / positions`
+    const how = `CPU µs per call (user + system, GC included), median of ${SAMPLES} samples of ≥ ${SAMPLE_MS} ms after ${WARM_UP_MS} ms of warm-up; random keys / positions`
     return {
       tables: [
         {

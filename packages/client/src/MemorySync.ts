@@ -96,6 +96,8 @@ interface PendingChange {
   epoch: number
   /** What it meant, to carry it onto a newer epoch; null when unknown (a handshake diff). */
   intents: Intent[] | null
+  /** When it became pending here (ms epoch; for a stored change, when it was loaded). */
+  since: number
 }
 
 /** What a memory's presence hears from its sync (see `Presence`). */
@@ -112,6 +114,10 @@ export interface MemorySyncOptions {
   name: string
   doc: Y.Doc
   connection: Connection
+  /**
+   * Where changes are kept until acknowledged. Its writes' failures are its own to report:
+   * the client's `FallbackStorage` does, and switches to memory; `written` is not awaited.
+   */
   storage: MemoryStorage
   /** The kind of storage in use now (it changes on a fallback). */
   storageKind: () => StorageKind
@@ -232,7 +238,7 @@ export class MemorySync implements Channel {
     )
     // Stored changes travel in the first handshake diff, with the changes made meanwhile.
     for (const entry of current)
-      this.pending.push({ seq: ++this.seq, update: entry.update, key: entry.key, epoch: entry.epoch, intents: entry.intents })
+      this.pending.push({ seq: ++this.seq, update: entry.update, key: entry.key, epoch: entry.epoch, intents: entry.intents, since: Date.now() })
     if (carried.length > 0) this.carryOver(carried.map((entry) => ({ ...entry, seq: 0 })))
     this.isLoaded = true
     this.refreshStatus()
@@ -261,17 +267,21 @@ export class MemorySync implements Channel {
     }
     const intents = this.lastIntents
     this.lastIntents = null
-    const { key, written } = this.storage.append(wrap(this.epoch, update, intents))
-    // Failures are reported (and storage switched to memory) by the storage itself.
-    written.catch(() => undefined)
-    const change = { seq: ++this.seq, update, key, epoch: this.epoch, intents }
-    this.pending.push(change)
+    const change = this.queue(update, intents)
     this.tabs?.post(wrap(this.epoch, update))
     if (this.phase === 'synced') {
       this.connection.send({ type: MessageType.update, name: this.name, seq: change.seq, update })
     }
     this.refreshStatus()
   }
+  /** Stores a change of this epoch and adds it to the pending queue. */
+  private queue(update: Uint8Array, intents: Intent[] | null): PendingChange {
+    const { key } = this.storage.append(wrap(this.epoch, update, intents))
+    const change = { seq: ++this.seq, update, key, epoch: this.epoch, intents, since: Date.now() }
+    this.pending.push(change)
+    return change
+  }
+
 
   private applyFromTab(bytes: Uint8Array): void {
     if (this.disposed) return
@@ -367,7 +377,7 @@ export class MemorySync implements Channel {
   }
 
   /** @internal The unacknowledged changes, oldest first, for the devtools (read only). */
-  get pendingChanges(): ReadonlyArray<{ readonly seq: number; readonly update: Uint8Array }> {
+  get pendingChanges(): ReadonlyArray<{ readonly seq: number; readonly update: Uint8Array; readonly since: number }> {
     return this.pending
   }
 
@@ -477,9 +487,7 @@ export class MemorySync implements Channel {
         if (this.pending.length === 0) {
           // Content the relay lacks that no queue holds (it came from another tab, or the
           // relay lost data): queue it like a local change so it is acknowledged.
-          const { key, written } = this.storage.append(wrap(this.epoch, diff))
-          written.catch(() => undefined)
-          this.pending.push({ seq: ++this.seq, update: diff, key, epoch: this.epoch, intents: null })
+          this.queue(diff, null)
         }
         if (this.pending.length > 1) this.multiChangeFrames.set(this.seq, diff.byteLength)
         this.connection.send({
@@ -514,9 +522,7 @@ export class MemorySync implements Channel {
     }
     const rest = Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(vector))
     if (Y.parseUpdateMeta(rest).to.size === 0) return
-    const { key, written } = this.storage.append(wrap(this.epoch, rest))
-    written.catch(() => undefined)
-    this.pending.push({ seq: ++this.seq, update: rest, key, epoch: this.epoch, intents: null })
+    this.queue(rest, null)
     this.connection.send({ type: MessageType.update, name: this.name, seq: this.seq, update: rest })
   }
 

@@ -213,7 +213,7 @@ export class RememClient {
         onStatus: () => this.refreshStatus(),
       })
       memory = new Memory(name, sync)
-      this.inspector.track(sync, sync.doc)
+      this.inspector.track(sync)
       this.memories.set(name, memory)
       this.syncs.set(name, sync)
     }

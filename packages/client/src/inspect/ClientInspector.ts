@@ -8,7 +8,6 @@
  * It costs next to nothing when unused: sockets report only their own events and the
  * headers of the few frame types above (one byte is read of every other frame).
  */
-import type * as Y from 'yjs'
 import type { WebSocketConstructor } from '../connection/Connection.ts'
 import type { NetworkMonitor } from '../connection/network.ts'
 import type { MemorySync } from '../MemorySync.ts'
@@ -51,8 +50,6 @@ interface Watched {
   sentSeq: number
   /** Refusals since the last handshake: every change up to `uptoSeq` was sent before it. */
   refusals: Array<{ uptoSeq: number; reason: string }>
-  /** When each pending update was first seen. */
-  seen: WeakMap<Uint8Array, number>
 }
 
 export class ClientInspector {
@@ -106,10 +103,7 @@ export class ClientInspector {
   pending(name: string): readonly PendingChangeInfo[] {
     const watched = this.#watched.get(name)
     if (!watched) return []
-    const now = Date.now()
-    return watched.sync.pendingChanges.map(({ seq, update }) => {
-      let since = watched.seen.get(update)
-      if (since === undefined) watched.seen.set(update, (since = now))
+    return watched.sync.pendingChanges.map(({ seq, update, since }) => {
       const refusal = watched.refusals.find((entry) => entry.uptoSeq >= seq)
       return { seq, bytes: update.byteLength, since, refused: refusal?.reason ?? null }
     })
@@ -163,13 +157,9 @@ export class ClientInspector {
   }
 
   /** @internal Follows a memory opened through the client. */
-  track(sync: MemorySync, doc: Y.Doc): void {
-    const watched: Watched = { sync, sentSeq: 0, refusals: [], seen: new WeakMap() }
+  track(sync: MemorySync): void {
+    const watched: Watched = { sync, sentSeq: 0, refusals: [] }
     this.#watched.set(sync.name, watched)
-    // After the sync's own listener, which has queued the change by then.
-    doc.on('update', (update: Uint8Array) => {
-      if (!watched.seen.has(update)) watched.seen.set(update, Date.now())
-    })
     this.#changed()
   }
 

@@ -119,123 +119,152 @@ function kindOf(array: Y.Array<unknown>, root: Y.Array<unknown>): 'dict' | 'list
 
 /** Reads one local transaction; see the file comment. */
 export function recordIntent(transaction: Y.Transaction): Intent[] {
-  const doc = transaction.doc
-  const root = getRoot(doc)
-  const before = transaction.beforeState
-  const isNew = (item: Y.Item): boolean => item.id.clock >= (before.get(item.id.client) ?? 0)
-  const deletedNow = new Set<Y.Item>()
-  for (const [client, ranges] of transaction.deleteSet.clients) {
-    const structs = doc.store.clients.get(client)
-    if (!structs) continue
-    for (const { clock, len } of ranges) {
-      for (let i = Y.findIndexSS(structs, clock); i < structs.length; i++) {
-        const struct = structs[i]!
-        if (struct.id.clock >= clock + len) break
-        if (struct instanceof Y.Item && !isNew(struct)) deletedNow.add(struct)
-      }
-    }
-  }
-  const aliveBefore: Alive = (item) => !isNew(item) && (!item.deleted || deletedNow.has(item))
-  const aliveAfter: Alive = (item) => !item.deleted
-  const touched = new Set<Y.Array<unknown>>()
+  return new TransactionReading(transaction).intents()
+}
+
+/** Whether `item` is in the document after the transaction. */
+const aliveAfter: Alive = (item) => !item.deleted
+
+/**
+ * One reading of a transaction: what it deleted and added, per array. A class rather than
+ * closures, so that reading costs no function allocations per transaction.
+ */
+class TransactionReading {
+  private readonly doc: Y.Doc
+  private readonly root: Y.Array<unknown>
+  private readonly before: Map<number, number>
+  private readonly deletedNow = new Set<Y.Item>()
+  private readonly touched = new Set<Y.Array<unknown>>()
   /** The items of each array deleted now, in delete-set order. */
-  const removed = new Map<Y.Array<unknown>, Y.Item[]>()
+  private readonly removed = new Map<Y.Array<unknown>, Y.Item[]>()
   /** The new, live elements' items of each array, in struct order. */
-  const added = new Map<Y.Array<unknown>, Y.Item[]>()
-  const consider = (item: Y.Item): Y.Array<unknown> | null => {
-    if (item.parentSub !== null || !(item.parent instanceof Y.Array)) return null
-    const array = item.parent as Y.Array<unknown>
-    touched.add(array)
-    return array
-  }
-  for (const item of deletedNow) {
-    const array = consider(item)
-    if (array === null) continue
-    let items = removed.get(array)
-    if (!items) removed.set(array, (items = []))
-    items.push(item)
-  }
-  for (const [client, after] of transaction.afterState) {
-    const from = before.get(client) ?? 0
-    if (after === from) continue
-    const structs = doc.store.clients.get(client)
-    if (!structs) continue
-    for (let i = Y.findIndexSS(structs, from); i < structs.length; i++) {
-      const struct = structs[i]!
-      if (!(struct instanceof Y.Item) || struct.deleted || !struct.countable) continue
-      const array = consider(struct)
-      if (array === null) continue
-      let items = added.get(array)
-      if (!items) added.set(array, (items = []))
-      items.push(struct)
-    }
+  private readonly added = new Map<Y.Array<unknown>, Y.Item[]>()
+  private readonly changes = new Map<Y.Array<unknown>, ListChanges>()
+  private readonly out: Intent[] = []
+  /** Whether `item` was in the document before the transaction. */
+  private readonly aliveBefore: Alive
+
+  constructor(private readonly transaction: Y.Transaction) {
+    this.doc = transaction.doc
+    this.root = getRoot(this.doc)
+    this.before = transaction.beforeState
+    this.aliveBefore = (item) => !this.isNew(item) && (!item.deleted || this.deletedNow.has(item))
   }
 
-  const changes = new Map<Y.Array<unknown>, ListChanges>()
+  intents(): Intent[] {
+    const { transaction, doc } = this
+    for (const [client, ranges] of transaction.deleteSet.clients) {
+      const structs = doc.store.clients.get(client)
+      if (!structs) continue
+      for (const { clock, len } of ranges) {
+        for (let i = Y.findIndexSS(structs, clock); i < structs.length; i++) {
+          const struct = structs[i]!
+          if (struct.id.clock >= clock + len) break
+          if (struct instanceof Y.Item && !this.isNew(struct)) this.deletedNow.add(struct)
+        }
+      }
+    }
+    for (const item of this.deletedNow) {
+      const array = this.consider(item)
+      if (array !== null) pushTo(this.removed, array, item)
+    }
+    for (const [client, after] of transaction.afterState) {
+      const from = this.before.get(client) ?? 0
+      if (after === from) continue
+      const structs = doc.store.clients.get(client)
+      if (!structs) continue
+      for (let i = Y.findIndexSS(structs, from); i < structs.length; i++) {
+        const struct = structs[i]!
+        if (!(struct instanceof Y.Item) || struct.deleted || !struct.countable) continue
+        const array = this.consider(struct)
+        if (array !== null) pushTo(this.added, array, struct)
+      }
+    }
+    for (const array of this.touched) {
+      const kind = kindOf(array, this.root)
+      const path = kind === null ? null : this.pathOf(array)
+      if (path === null) continue
+      if (kind === 'dict') this.recordDict(array, path)
+      else this.recordList(array, path)
+    }
+    return this.out
+  }
+
+  private isNew(item: Y.Item): boolean {
+    return item.id.clock >= (this.before.get(item.id.client) ?? 0)
+  }
+
+  /** The array `item` is an element of (noting it as touched), or null. */
+  private consider(item: Y.Item): Y.Array<unknown> | null {
+    if (item.parentSub !== null || !(item.parent instanceof Y.Array)) return null
+    const array = item.parent as Y.Array<unknown>
+    this.touched.add(array)
+    return array
+  }
+
   /** What the transaction did to list `array`, with positions. */
-  const changesOf = (array: Y.Array<unknown>): ListChanges => {
-    let listChanges = changes.get(array)
+  private changesOf(array: Y.Array<unknown>): ListChanges {
+    let listChanges = this.changes.get(array)
     if (!listChanges) {
-      listChanges = new ListChanges(array, removed.get(array) ?? [], added.get(array) ?? [], transaction.local)
-      changes.set(array, listChanges)
+      listChanges = new ListChanges(array, this.removed.get(array) ?? [], this.added.get(array) ?? [], this.transaction.local)
+      this.changes.set(array, listChanges)
     }
     return listChanges
   }
 
   /** The path of `array` from the root, or null when it is new, deleted or no memory node. */
-  const pathOf = (array: Y.Array<unknown>): PathStep[] | null => {
+  private pathOf(array: Y.Array<unknown>): PathStep[] | null {
     const steps: PathStep[] = []
     let current = array
-    while (current !== root) {
+    while (current !== this.root) {
       const holder = current._item
-      if (!holder || holder.deleted || isNew(holder) || !(holder.parent instanceof Y.Map)) return null
+      if (!holder || holder.deleted || this.isNew(holder) || !(holder.parent instanceof Y.Map)) return null
       const element = (holder.parent as Y.Map<unknown>)._item
-      if (!element || element.deleted || isNew(element) || !(element.parent instanceof Y.Array)) return null
+      if (!element || element.deleted || this.isNew(element) || !(element.parent instanceof Y.Array)) return null
       const parent = element.parent as Y.Array<unknown>
-      const kind = kindOf(parent, root)
+      const kind = kindOf(parent, this.root)
       if (kind === null) return null
       if (kind === 'dict') {
         const key = rawGet(holder.parent as Y.Map<unknown>, 'k')
         if (typeof key !== 'string') return null
         steps.unshift(key)
       } else {
-        const value = wrapperJSON(holder.parent as Y.Map<unknown>, aliveBefore)
+        const value = wrapperJSON(holder.parent as Y.Map<unknown>, this.aliveBefore)
         if (value === null) return null
-        steps.unshift({ value, index: changesOf(parent).indexBefore(element) })
+        steps.unshift({ value, index: this.changesOf(parent).indexBefore(element) })
       }
       current = parent
     }
     return steps
   }
 
-  const intents: Intent[] = []
-  for (const array of touched) {
-    const kind = kindOf(array, root)
-    const path = kind === null ? null : pathOf(array)
-    if (path === null) continue
-    if (kind === 'dict') recordDict(array, path)
-    else recordList(array, path)
-  }
-  return intents
-
   /** Whether the element with this id is in the document and not deleted. */
-  function aliveId(client: number, clock: number): boolean {
-    const structs = doc.store.clients.get(client)
+  private aliveId(client: number, clock: number): boolean {
+    const structs = this.doc.store.clients.get(client)
     if (!structs || structs.length === 0) return false
     const struct = structs[Y.findIndexSS(structs, clock)]
     return struct instanceof Y.Item && !struct.deleted
   }
 
+  /** Whether an element added now holds an entry of `key` that `indexed` lacks. */
+  private addedUnindexed(array: Y.Array<unknown>, key: string, indexed: ReadonlyArray<{ client: number; clock: number }> | undefined): boolean {
+    for (const item of this.added.get(array) ?? []) {
+      const content = item.content.getContent()
+      for (let offset = 0; offset < content.length; offset++) {
+        if (entryOf(content[offset], aliveAfter)?.key !== key) continue
+        const clock = item.id.clock + offset
+        if (!indexed || !indexed.some((r) => r.client === item.id.client && r.clock === clock)) return true
+      }
+    }
+    return false
+  }
+
   /** The live entries of `key` (client, clock of each element), winner last: from the index when it is current, else by a scan. */
-  function liveRecords(array: Y.Array<unknown>, key: string): Array<{ client: number; clock: number }> {
+  private liveRecords(array: Y.Array<unknown>, key: string): ReadonlyArray<{ client: number; clock: number }> {
     const indexed = dictIndex(array)?.records(key)
-    const fresh = (added.get(array) ?? []).some((item) =>
-      item.content.getContent().some((raw, offset) => {
-        const entry = entryOf(raw, aliveAfter)
-        return entry?.key === key && !indexed?.some((r) => r.client === item.id.client && r.clock === item.id.clock + offset)
-      }),
-    )
-    if (indexed && !fresh && indexed.every((r) => aliveId(r.client, r.clock))) return indexed
+    if (indexed && !this.addedUnindexed(array, key, indexed) && indexed.every((r) => this.aliveId(r.client, r.clock))) {
+      return indexed
+    }
     let winner: { client: number; clock: number; w: number } | null = null
     const all: Array<{ client: number; clock: number }> = []
     for (const { item, offset, raw } of elements(array, aliveAfter)) {
@@ -248,49 +277,64 @@ export function recordIntent(transaction: Y.Transaction): Intent[] {
     return winner ? [...all.filter((r) => r !== winner), winner] : []
   }
 
-  function recordDict(array: Y.Array<unknown>, path: PathStep[]): void {
+  private recordDict(array: Y.Array<unknown>, path: PathStep[]): void {
     const deletedKeys = new Set<string>()
-    for (const item of removed.get(array) ?? []) {
+    for (const item of this.removed.get(array) ?? []) {
       if (!item.countable) continue
       for (const raw of item.content.getContent()) {
-        const entry = entryOf(raw, aliveBefore)
+        const entry = entryOf(raw, this.aliveBefore)
         if (!entry || deletedKeys.has(entry.key)) continue
-        if (liveRecords(array, entry.key).length > 0) continue // overwritten, or a loser removed
+        if (this.liveRecords(array, entry.key).length > 0) continue // overwritten, or a loser removed
         deletedKeys.add(entry.key)
-        intents.push({ op: 'delete', path, key: entry.key, w: entry.w })
+        this.out.push({ op: 'delete', path, key: entry.key, w: entry.w })
       }
     }
-    for (const item of added.get(array) ?? []) {
+    for (const item of this.added.get(array) ?? []) {
       const content = item.content.getContent()
-      content.forEach((raw, offset) => {
-        const entry = entryOf(raw, aliveAfter)
-        if (!entry) return
-        const winner = liveRecords(array, entry.key).at(-1)
-        if (winner && (winner.client !== item.id.client || winner.clock !== item.id.clock + offset)) return
-        intents.push(
+      for (let offset = 0; offset < content.length; offset++) {
+        const entry = entryOf(content[offset], aliveAfter)
+        if (!entry) continue
+        const winner = this.liveRecords(array, entry.key).at(-1)
+        if (winner && (winner.client !== item.id.client || winner.clock !== item.id.clock + offset)) continue
+        this.out.push(
           entry.x === undefined
             ? { op: 'set', path, key: entry.key, value: entry.value, w: entry.w }
             : { op: 'set', path, key: entry.key, value: entry.value, w: entry.w, x: entry.x },
         )
-      })
+      }
     }
   }
 
-  function recordList(array: Y.Array<unknown>, path: PathStep[]): void {
-    const list = changesOf(array)
+  private recordList(array: Y.Array<unknown>, path: PathStep[]): void {
+    const list = this.changesOf(array)
     for (const { item, offset, index } of list.removals()) {
-      const value = itemJSON(rawAt(item, offset), aliveBefore)
-      if (value !== undefined) intents.push({ op: 'remove', path, item: { value, index } })
-    }
-    const ref = (element: Element | null, index: number): ItemRef | null => {
-      const value = element ? itemJSON(rawAt(element.item, element.offset), aliveAfter) : undefined
-      return value === undefined ? null : { value, index }
+      const value = itemJSON(rawAt(item, offset), this.aliveBefore)
+      if (value !== undefined) this.out.push({ op: 'remove', path, item: { value, index } })
     }
     for (const element of list.insertions()) {
       const value = itemJSON(rawAt(element.item, element.offset), aliveAfter)
       if (value === undefined) continue
       const { index } = element
-      intents.push({ op: 'insert', path, index, value, left: ref(list.previous(element), index - 1), right: ref(list.next(element), index + 1) })
+      this.out.push({
+        op: 'insert',
+        path,
+        index,
+        value,
+        left: itemRef(list.previous(element), index - 1),
+        right: itemRef(list.next(element), index + 1),
+      })
     }
   }
+}
+
+/** A list item as an intent names it (by value and index), or null when there is none. */
+function itemRef(element: Element | null, index: number): ItemRef | null {
+  const value = element ? itemJSON(rawAt(element.item, element.offset), aliveAfter) : undefined
+  return value === undefined ? null : { value, index }
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const values = map.get(key)
+  if (values) values.push(value)
+  else map.set(key, [value])
 }

@@ -2,7 +2,8 @@
  * Wraps the storage a client asked for and switches every memory to memory storage at the
  * first failure (IndexedDB missing, blocked, or over its quota), reporting it once. Nothing
  * is lost in the session: every change also lives in the memory's queue in memory until
- * the relay acknowledges it; it is only no longer kept across a reload.
+ * the relay acknowledges it; it is only no longer kept across a reload. The `written` of its
+ * appends never rejects: a failure is reported here.
  */
 import { StorageError } from '../errors.ts'
 import { createMemoryStorage } from './memoryStorage.ts'
@@ -59,7 +60,8 @@ export class FallbackStorage implements StorageAdapter {
       },
       append: (update): Appended => {
         const storage = current()
-        if (storage !== primary) return storage.append(update)
+        // Memory storage does not fail: no guard (one promise less per change).
+        if (storage !== primary || this.primary.kind === 'memory') return storage.append(update)
         let appended: Appended
         try {
           appended = storage.append(update)

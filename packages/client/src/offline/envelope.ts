@@ -8,7 +8,6 @@
  * versions stored: epoch 0, no intent.
  */
 import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import type { Intent } from '../intent/Intent.ts'
 
 const MAGIC = [0xff, 0x52, 0x45, 0x4d, 0x01]
@@ -21,14 +20,43 @@ export interface Enveloped {
   update: Uint8Array
 }
 
-/** Wraps `update` of `epoch` (with `intents` for a change) for storage. */
+const utf8 = new TextEncoder()
+
+/** Where `wrap` encodes the intents' JSON before it knows its length (grown as needed). */
+let scratch = new Uint8Array(1024)
+
+/** Wraps `update` of `epoch` (with `intents` for a change) for storage, in one exact allocation. */
 export function wrap(epoch: number, update: Uint8Array, intents: Intent[] | null = null): Uint8Array {
-  const encoder = encoding.createEncoder()
-  for (const byte of MAGIC) encoding.writeUint8(encoder, byte)
-  encoding.writeVarUint(encoder, epoch)
-  encoding.writeVarString(encoder, JSON.stringify(intents))
-  encoding.writeUint8Array(encoder, update)
-  return encoding.toUint8Array(encoder)
+  const json = JSON.stringify(intents)
+  // UTF-8 takes at most 3 bytes per UTF-16 unit.
+  if (scratch.length < json.length * 3) scratch = new Uint8Array(json.length * 3)
+  const textLength = utf8.encodeInto(json, scratch).written
+  const bytes = new Uint8Array(MAGIC.length + varUintLength(epoch) + varUintLength(textLength) + textLength + update.byteLength)
+  bytes.set(MAGIC)
+  let at = writeVarUint(bytes, MAGIC.length, epoch)
+  at = writeVarUint(bytes, at, textLength)
+  bytes.set(scratch.subarray(0, textLength), at)
+  bytes.set(update, at + textLength)
+  return bytes
+}
+
+function varUintLength(value: number): number {
+  let length = 1
+  while (value > 0x7f) {
+    value = Math.floor(value / 128)
+    length++
+  }
+  return length
+}
+
+/** Writes `value` as lib0's varUint at `at`; returns the offset after it. */
+function writeVarUint(bytes: Uint8Array, at: number, value: number): number {
+  while (value > 0x7f) {
+    bytes[at++] = 0x80 | (value & 0x7f)
+    value = Math.floor(value / 128)
+  }
+  bytes[at++] = value
+  return at
 }
 
 /** Unwraps what `wrap` stored; plain Yjs bytes are epoch 0 without intent. */

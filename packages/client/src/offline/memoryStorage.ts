@@ -7,6 +7,9 @@ interface MemoryState {
   queue: Map<string, Uint8Array>
 }
 
+/** Every append is written at once. */
+const WRITTEN = Promise.resolve()
+
 /**
  * Keeps memories in this process only: nothing survives a reload. Two clients given the
  * same adapter share what it holds, as two tabs share IndexedDB.
@@ -31,7 +34,7 @@ export function createMemoryStorage(): StorageAdapter {
         append: (update) => {
           const key = `${clientId}\n${++counter}`
           state().queue.set(key, update)
-          return { key, written: Promise.resolve() }
+          return { key, written: WRITTEN }
         },
         checkpoint: async (doc, acknowledged: readonly QueueKey[]) => {
           const current = state()
