@@ -29,7 +29,8 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'client', include: ['packages/client/src/**/__tests__/**/*.test.ts'], environment: 'node' },
+        // Seeded random runs take seconds on a loaded machine: vitest's 5 s default is too tight.
+        test: { name: 'client', include: ['packages/client/src/**/__tests__/**/*.test.ts'], environment: 'node', testTimeout: 20_000 },
       },
       {
         extends: true,

@@ -157,8 +157,10 @@ export class MemorySync implements Channel {
   private retries = 0
   /** The largest handshake frame sent as one (see PART_BYTES). */
   private partBytes = PART_BYTES
-  /** This handshake's frames that carried several changes: seq → bytes. */
+  /** Frames of this handshake that carried several changes (parts of a diff, bursts): seq → bytes, until acknowledged. */
   private multiChangeFrames = new Map<number, number>()
+  /** Changes made in this task while synced, not sent yet (see `sendUnsent`). */
+  private unsent: PendingChange[] = []
   /** A part of this handshake was too large and it runs again in smaller ones. */
   private resplitting = false
   /** Whether `memoryTooLarge` was reported since the relay last acknowledged a change. */
@@ -269,11 +271,42 @@ export class MemorySync implements Channel {
     this.lastIntents = null
     const change = this.queue(update, intents)
     this.tabs?.post(wrap(this.epoch, update))
-    if (this.phase === 'synced') {
-      this.connection.send({ type: MessageType.update, name: this.name, seq: change.seq, update })
-    }
+    // Sent when the task ends, with the other changes made in it (one frame for a burst).
+    if (this.phase === 'synced' && this.unsent.push(change) === 1) queueMicrotask(this.sendUnsent)
     this.refreshStatus()
   }
+
+  /**
+   * Sends the changes made in the task that just ended: one UPDATE frame carrying them all
+   * (of at most `partBytes`), tagged with the last one's seq, as a handshake diff is (an ACK
+   * covers every seq up to its own). A burst of writes then costs the relay one check, one
+   * append and one ACK. Not synced any more: the next handshake carries them.
+   */
+  private readonly sendUnsent = (): void => {
+    const changes = this.unsent
+    this.unsent = []
+    if (this.phase !== 'synced' || this.disposed) return
+    let frame: PendingChange[] = []
+    let bytes = 0
+    for (const change of changes) {
+      if (frame.length > 0 && bytes + change.update.byteLength > this.partBytes) {
+        this.sendFrame(frame)
+        frame = []
+        bytes = 0
+      }
+      frame.push(change)
+      bytes += change.update.byteLength
+    }
+    if (frame.length > 0) this.sendFrame(frame)
+  }
+
+  private sendFrame(changes: PendingChange[]): void {
+    const last = changes[changes.length - 1]!
+    const update = changes.length === 1 ? last.update : Y.mergeUpdates(changes.map((change) => change.update))
+    if (changes.length > 1) this.multiChangeFrames.set(last.seq, update.byteLength)
+    this.connection.send({ type: MessageType.update, name: this.name, seq: last.seq, update })
+  }
+
   /** Stores a change of this epoch and adds it to the pending queue. */
   private queue(update: Uint8Array, intents: Intent[] | null): PendingChange {
     const { key } = this.storage.append(wrap(this.epoch, update, intents))
@@ -281,7 +314,6 @@ export class MemorySync implements Channel {
     this.pending.push(change)
     return change
   }
-
 
   private applyFromTab(bytes: Uint8Array): void {
     if (this.disposed) return
@@ -600,6 +632,7 @@ export class MemorySync implements Channel {
     this.tooLargeReported = false
     this.pending = this.pending.filter((change) => change.seq > seq)
     for (const change of settled) if (change.key !== null) this.acknowledged.push(change.key)
+    for (const frameSeq of this.multiChangeFrames.keys()) if (frameSeq <= seq) this.multiChangeFrames.delete(frameSeq)
     this.settleWaiters()
     this.scheduleCheckpoint()
     this.refreshStatus()
