@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { accessSync, closeSync, constants, openSync, writeSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../../test/redisServer.ts'
 import { relayRedisArgs } from './redisTarget.ts'
 import type { WriterConfig, WriterReply } from './writer.ts'
 
@@ -85,9 +86,12 @@ export class RelayProcess {
   /** Starts that failed (it exited before listening), e.g. while Redis was down. */
   failedStarts = 0
 
+  /** It listened once: clients know its port now, so it keeps it. */
+  private listenedOnce = false
+
   constructor(
     readonly index: number,
-    readonly port: number,
+    public port: number,
     private readonly redisUrl: string,
     readonly logFile: string,
     /** Called when the relay exits without the harness having signalled it. */
@@ -113,9 +117,15 @@ export class RelayProcess {
   start(deadline = Date.now() + 120_000): Promise<void> {
     return this.serial(async () => {
       while (!this.child) {
-        if (await this.startOnce()) return
+        if (await this.startOnce()) {
+          this.listenedOnce = true
+          return
+        }
         this.failedStarts++
         if (Date.now() > deadline) throw new Error(`relay ${this.index} did not start: see ${this.logFile}`)
+        // Before its first start nobody knows its port: another process may have taken the
+        // free port picked for it (several runs at once), so pick again.
+        if (!this.listenedOnce) this.port = await freePort()
         await sleep(1000)
       }
     })

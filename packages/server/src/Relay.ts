@@ -99,6 +99,9 @@ export class Relay implements SessionHost {
         this.connections.verify(info, callback)
       },
     })
+    // ws re-emits the HTTP server's errors here; listening errors reach `createRelay` from the
+    // server itself (an unheard 'error' here would crash the process first).
+    this.wss.on('error', () => undefined)
     this.wss.on('connection', (socket, request: IncomingMessage) => {
       // Upgraded just before shutdown began: turn it away at once, since a socket accepted now
       // would keep wss.close() waiting, and could open a room after the rooms were closed.

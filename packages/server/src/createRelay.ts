@@ -233,6 +233,12 @@ export async function createRelay(options: RelayOptions = {}): Promise<RelayHand
   } catch (error) {
     await relay.close()
     await inspecting?.close()
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      const where = `${options.host ?? '127.0.0.1'}:${options.port ?? 8787}`
+      throw new Error(`cannot listen on ${where}: another process uses that port; choose another (createRelay port, --port or PORT)`, {
+        cause: error,
+      })
+    }
     // Redis lost after it answered at first: one line naming it, as when it never answered.
     throw store instanceof RedisStore ? store.explainLoss(error, 'starting') : error
   }
