@@ -45,6 +45,10 @@ export interface CliRelayOptions {
   inspect?: boolean
   /** Whether to start new epochs when documents outgrow their content. Absent: on. */
   epochs?: boolean
+  /** Open connections per client address (0: no limit). Absent: createRelay's default, 256. */
+  maxConnectionsPerIp?: number
+  /** Frames per second one connection may send. Absent: createRelay's default, 5000. */
+  maxMessagesPerSecond?: number
 }
 
 /** A mistake on the command line or in the environment; the message says what to change. */
@@ -78,6 +82,8 @@ const optionSpec = {
   inspect: { type: 'boolean' },
   epochs: { type: 'boolean' },
   'no-epochs': { type: 'boolean' },
+  'max-connections-per-ip': { type: 'string' },
+  'max-messages-per-second': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const
@@ -110,6 +116,14 @@ Relay:
                                   when it outgrows its content: compaction only, and
                                   documents keep every tombstone (--epochs: the default)
                                   env REMEM_EPOCHS=0, default on
+      --max-connections-per-ip <n>
+                                  open connections per client address; more get HTTP 429
+                                  (raise it to load-test from one machine; 0: no limit)
+                                  env REMEM_MAX_CONNECTIONS_PER_IP, default 256
+      --max-messages-per-second <n>
+                                  frames per second one connection may send (bursts of
+                                  twice as many pass); past it the relay reads it more slowly
+                                  env REMEM_MAX_MESSAGES_PER_SECOND, default 5000
   -h, --help                      print this help and exit
   -v, --version                   print the version and exit
 
@@ -178,6 +192,18 @@ Run remem-relay token --help for the token command.
 
 type Env = Readonly<Record<string, string | undefined>>
 
+/** Integer flags read by `intOption` (flag first, then its variable). */
+type IntegerFlag =
+  | 'ack-replicas'
+  | 'reconcile-interval-ms'
+  | 'ingest-lease-ms'
+  | 'idle-unload-ms'
+  | 'max-connections-per-ip'
+  | 'max-messages-per-second'
+
+/** Largest value of most integer options (for milliseconds, the longest a timer takes). */
+const MAX_INT32 = 2 ** 31 - 1
+
 /**
  * Parses `remem-relay`'s arguments (without `node` and the script) and environment.
  * Reads nothing but its inputs, and the TLS CA file they name (through `readFile`).
@@ -211,6 +237,19 @@ export function parseCliArgs(
   const fromEnv = (name: string): string | undefined => {
     const value = env[name]
     return value === undefined || value === '' ? undefined : value
+  }
+
+  /** The flag's value, else the variable's, checked; undefined when neither is set. */
+  const intOption = (
+    flag: IntegerFlag,
+    variable: string,
+    min: number,
+    max: number,
+  ): number | undefined => {
+    const fromFlag = values[flag]
+    if (fromFlag !== undefined) return checkInteger(fromFlag, `--${flag}`, min, max)
+    const fromVariable = fromEnv(variable)
+    return fromVariable === undefined ? undefined : checkInteger(fromVariable, variable, min, max)
   }
 
   const options: CliRelayOptions = {
@@ -263,11 +302,8 @@ export function parseCliArgs(
     throw new CliUsageError(error instanceof Error ? error.message : String(error))
   }
   if (redis !== undefined) options.redis = redis
-  const ackReplicas = values['ack-replicas'] ?? fromEnv('REMEM_ACK_REPLICAS')
-  if (ackReplicas !== undefined) {
-    const source = values['ack-replicas'] !== undefined ? '--ack-replicas' : 'REMEM_ACK_REPLICAS'
-    options.ackReplicas = checkInteger(ackReplicas, source, 0, 100)
-  }
+  const ackReplicas = intOption('ack-replicas', 'REMEM_ACK_REPLICAS', 0, 100)
+  if (ackReplicas !== undefined) options.ackReplicas = ackReplicas
 
   const keyspace = values.keyspace ?? fromEnv('REMEM_KEYSPACE')
   if (keyspace !== undefined) {
@@ -277,27 +313,16 @@ export function parseCliArgs(
     }
     options.keyspace = keyspace
   }
-  const reconcile = values['reconcile-interval-ms'] ?? fromEnv('REMEM_RECONCILE_INTERVAL_MS')
-  if (reconcile !== undefined) {
-    const source =
-      values['reconcile-interval-ms'] !== undefined
-        ? '--reconcile-interval-ms'
-        : 'REMEM_RECONCILE_INTERVAL_MS'
-    options.reconcileIntervalMs = checkInteger(reconcile, source, 1, 2 ** 31 - 1)
-  }
-
-  const lease = values['ingest-lease-ms'] ?? fromEnv('REMEM_INGEST_LEASE_MS')
-  if (lease !== undefined) {
-    const source = values['ingest-lease-ms'] !== undefined ? '--ingest-lease-ms' : 'REMEM_INGEST_LEASE_MS'
-    options.ingestLeaseMs = checkInteger(lease, source, 1, 2 ** 31 - 1)
-  }
-
-  const idle = values['idle-unload-ms'] ?? fromEnv('REMEM_IDLE_UNLOAD_MS')
-  if (idle !== undefined) {
-    const source =
-      values['idle-unload-ms'] !== undefined ? '--idle-unload-ms' : 'REMEM_IDLE_UNLOAD_MS'
-    options.idleUnloadMs = checkInteger(idle, source, 0, Number.MAX_SAFE_INTEGER)
-  }
+  const reconcile = intOption('reconcile-interval-ms', 'REMEM_RECONCILE_INTERVAL_MS', 1, MAX_INT32)
+  if (reconcile !== undefined) options.reconcileIntervalMs = reconcile
+  const lease = intOption('ingest-lease-ms', 'REMEM_INGEST_LEASE_MS', 1, MAX_INT32)
+  if (lease !== undefined) options.ingestLeaseMs = lease
+  const idle = intOption('idle-unload-ms', 'REMEM_IDLE_UNLOAD_MS', 0, Number.MAX_SAFE_INTEGER)
+  if (idle !== undefined) options.idleUnloadMs = idle
+  const perIp = intOption('max-connections-per-ip', 'REMEM_MAX_CONNECTIONS_PER_IP', 0, MAX_INT32)
+  if (perIp !== undefined) options.maxConnectionsPerIp = perIp
+  const frames = intOption('max-messages-per-second', 'REMEM_MAX_MESSAGES_PER_SECOND', 1, MAX_INT32)
+  if (frames !== undefined) options.maxMessagesPerSecond = frames
   return { kind: 'run', options }
 }
 

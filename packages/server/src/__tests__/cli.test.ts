@@ -448,6 +448,42 @@ describe('parseCliArgs', () => {
     )
   })
 
+  it('reads --max-connections-per-ip and --max-messages-per-second over their variables', () => {
+    expect(
+      parseCliArgs(['--max-connections-per-ip', '5000', '--max-messages-per-second=20000'], {
+        REMEM_MAX_CONNECTIONS_PER_IP: '1',
+        REMEM_MAX_MESSAGES_PER_SECOND: '1',
+      }),
+    ).toMatchObject({ options: { maxConnectionsPerIp: 5000, maxMessagesPerSecond: 20_000 } })
+    expect(
+      parseCliArgs([], { REMEM_MAX_CONNECTIONS_PER_IP: '0', REMEM_MAX_MESSAGES_PER_SECOND: '100' }),
+    ).toMatchObject({ options: { maxConnectionsPerIp: 0, maxMessagesPerSecond: 100 } })
+    const defaults = parseCliArgs([], { REMEM_MAX_CONNECTIONS_PER_IP: '' })
+    expect(defaults).not.toHaveProperty('options.maxConnectionsPerIp')
+    expect(defaults).not.toHaveProperty('options.maxMessagesPerSecond')
+  })
+
+  it('rejects bad limits, naming the flag or the variable and the range', () => {
+    expect(usageError(() => parseCliArgs(['--max-connections-per-ip', 'many'], {}))).toBe(
+      '--max-connections-per-ip must be an integer from 0 to 2147483647, got "many"',
+    )
+    expect(usageError(() => parseCliArgs(['--max-connections-per-ip=-1'], {}))).toMatch(
+      /^--max-connections-per-ip must be an integer from 0/,
+    )
+    expect(usageError(() => parseCliArgs(['--max-messages-per-second', '0'], {}))).toBe(
+      '--max-messages-per-second must be an integer from 1 to 2147483647, got "0"',
+    )
+    expect(usageError(() => parseCliArgs([], { REMEM_MAX_MESSAGES_PER_SECOND: '5k' }))).toMatch(
+      /^REMEM_MAX_MESSAGES_PER_SECOND must be an integer from 1/,
+    )
+    expect(usageError(() => parseCliArgs([], { REMEM_MAX_CONNECTIONS_PER_IP: '1.5' }))).toMatch(
+      /^REMEM_MAX_CONNECTIONS_PER_IP must be an integer from 0/,
+    )
+    expect(usageError(() => parseCliArgs(['--max-messages-per-second'], {}))).toMatch(
+      /^--max-messages-per-second needs a value/,
+    )
+  })
+
   it('turns Redis setting mistakes into usage errors', () => {
     expect(usageError(() => parseCliArgs(['--redis-tls=1'], { REDIS_HOST: 'h' }))).toMatch(
       /^--redis-tls takes no value/,
@@ -499,6 +535,10 @@ describe('remem-relay bin', () => {
       'REMEM_RECONCILE_INTERVAL_MS',
       '--ingest-lease-ms',
       'REMEM_INGEST_LEASE_MS',
+      '--max-connections-per-ip',
+      'REMEM_MAX_CONNECTIONS_PER_IP',
+      '--max-messages-per-second',
+      'REMEM_MAX_MESSAGES_PER_SECOND',
       'unix://',
       'rediss://',
     ]) {
@@ -510,6 +550,15 @@ describe('remem-relay bin', () => {
     const { code, stdout } = await runBin(['--version'])
     expect(code).toBe(0)
     expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/)
+  })
+
+  it('a bad limit exits 2 with one line naming the flag and what to pass', async () => {
+    const { code, stdout, stderr } = await runBin(['--max-messages-per-second', 'fast'])
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr.trim()).toBe(
+      'remem-relay: --max-messages-per-second must be an integer from 1 to 2147483647, got "fast"',
+    )
   })
 
   it('an unknown flag exits 2 with one line naming it', async () => {
