@@ -9,8 +9,8 @@
  * changed; for each, the root's `DictIndex` (kept current by the client model) names the
  * winner now, which is compared with the one recorded here.
  */
-import { type DictIndex, decodeDictEntry, dictIndex, forEachDeletedItem, getRoot } from '@remem/client/protocol'
-import * as Y from 'yjs'
+import { type DictIndex, decodeDictEntry, dictIndex, forEachDeletedItem, forEachInsertedItem, getRoot } from '@remem/client/protocol'
+import type * as Y from 'yjs'
 
 /** The index of a memory document's root dict (kept current by the client model). */
 export function rootIndex(doc: Y.Doc): DictIndex {
@@ -37,7 +37,6 @@ export class RootWinners {
   changed(transaction: Y.Transaction): string[] {
     const root = getRoot(this.doc)
     const candidates = new Set<string>()
-    const store = this.doc.store
     forEachDeletedItem(transaction, (item, from, to) => {
       if (item.parent !== root || item.parentSub !== null) return
       for (let at = from; at < to; at++) {
@@ -45,22 +44,14 @@ export class RootWinners {
         if (key !== undefined) candidates.add(key)
       }
     })
-    for (const [client, after] of transaction.afterState) {
-      const before = transaction.beforeState.get(client) ?? 0
-      if (after === before) continue
-      const structs = store.clients.get(client)
-      if (!structs) continue
-      for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
-        const struct = structs[i]!
-        if (!(struct instanceof Y.Item) || struct.deleted || struct.parent !== root || struct.parentSub !== null) continue
-        if (!struct.countable) continue
-        const content = struct.content.getContent()
-        for (let offset = Math.max(0, before - struct.id.clock); offset < struct.length; offset++) {
-          const key = decodeDictEntry(content[offset])?.key
-          if (key !== undefined) candidates.add(key)
-        }
+    forEachInsertedItem(transaction, (item, from) => {
+      if (item.parent !== root || item.parentSub !== null || !item.countable) return
+      const content = item.content.getContent()
+      for (let offset = from; offset < item.length; offset++) {
+        const key = decodeDictEntry(content[offset])?.key
+        if (key !== undefined) candidates.add(key)
       }
-    }
+    })
     for (const type of transaction.changedParentTypes.keys()) {
       // A root entry's wrapper changed (nested edits change it too): its key, before and now.
       const item = type._item

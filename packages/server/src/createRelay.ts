@@ -109,10 +109,10 @@ export interface RelayOptions {
   maxMemoriesPerConnection?: number
   /**
    * Frames per second one connection may send; bursts of twice as many pass at once. Past
-   * it the relay reads the connection more slowly (nothing is dropped). @default 500
+   * it the relay reads the connection more slowly (nothing is dropped). @default 5000
    */
   maxMessagesPerSecond?: number
-  /** Bytes per second one connection may send, as `maxMessagesPerSecond`. @default 4 MiB */
+  /** Bytes per second one connection may send, as `maxMessagesPerSecond`. @default 16 MiB */
   maxBytesPerSecond?: number
   /** Largest document a memory may grow to by client updates (encoded size); past it, ERROR memoryTooLarge. @default 64 MiB */
   maxMemoryBytes?: number

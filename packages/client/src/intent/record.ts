@@ -14,7 +14,7 @@
  */
 import * as Y from 'yjs'
 import { rawAt } from '../model/elements.ts'
-import { dictIndex } from '../model/indexes.ts'
+import { dictIndex, forEachDeletedItem, forEachInsertedItem } from '../model/indexes.ts'
 import { type Json, type JsonObject, getRoot, isPrimitive, setOwn } from '../model/layout.ts'
 import type { Intent, ItemRef, PathStep } from './Intent.ts'
 import { type Element, ListChanges } from './ListChanges.ts'
@@ -152,34 +152,17 @@ class TransactionReading {
   }
 
   intents(): Intent[] {
-    const { transaction, doc } = this
-    for (const [client, ranges] of transaction.deleteSet.clients) {
-      const structs = doc.store.clients.get(client)
-      if (!structs) continue
-      for (const { clock, len } of ranges) {
-        for (let i = Y.findIndexSS(structs, clock); i < structs.length; i++) {
-          const struct = structs[i]!
-          if (struct.id.clock >= clock + len) break
-          if (struct instanceof Y.Item && !this.isNew(struct)) this.deletedNow.add(struct)
-        }
-      }
-    }
+    forEachDeletedItem(this.transaction, (item) => {
+      if (!this.isNew(item)) this.deletedNow.add(item)
+    })
     for (const item of this.deletedNow) {
       const array = this.consider(item)
       if (array !== null) pushTo(this.removed, array, item)
     }
-    for (const [client, after] of transaction.afterState) {
-      const from = this.before.get(client) ?? 0
-      if (after === from) continue
-      const structs = doc.store.clients.get(client)
-      if (!structs) continue
-      for (let i = Y.findIndexSS(structs, from); i < structs.length; i++) {
-        const struct = structs[i]!
-        if (!(struct instanceof Y.Item) || struct.deleted || !struct.countable) continue
-        const array = this.consider(struct)
-        if (array !== null) pushTo(this.added, array, struct)
-      }
-    }
+    forEachInsertedItem(this.transaction, (item) => {
+      const array = item.countable ? this.consider(item) : null
+      if (array !== null) pushTo(this.added, array, item)
+    })
     for (const array of this.touched) {
       const kind = kindOf(array, this.root)
       const path = kind === null ? null : this.pathOf(array)

@@ -80,10 +80,10 @@ function indexOf(type: unknown): AnyIndex | undefined {
   return dictIndexes.get(array) ?? listIndexes.get(array)
 }
 
-function onTransaction(transaction: Y.Transaction, doc: Y.Doc): void {
+function onTransaction(transaction: Y.Transaction): void {
   const touched = new Set<AnyIndex>()
   try {
-    update(transaction, doc, touched)
+    update(transaction, touched)
   } catch {
     // An index that cannot follow a transaction is dropped and rebuilt on next use.
     modelCounters.indexFailures++
@@ -117,8 +117,25 @@ export function forEachDeletedItem(
   }
 }
 
-function update(transaction: Y.Transaction, doc: Y.Doc, touched: Set<AnyIndex>): void {
-  const store = doc.store
+/**
+ * Calls `visit` with each live item `transaction` inserted, with the offset of its first new
+ * element as `from` (an item may have merged into one that was there before).
+ */
+export function forEachInsertedItem(transaction: Y.Transaction, visit: (item: Y.Item, from: number) => void): void {
+  const store = transaction.doc.store
+  for (const [client, after] of transaction.afterState) {
+    const before = transaction.beforeState.get(client) ?? 0
+    if (after === before) continue
+    const structs = store.clients.get(client)
+    if (!structs) continue
+    for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
+      const struct = structs[i]!
+      if (struct instanceof Y.Item && !struct.deleted) visit(struct, Math.max(0, before - struct.id.clock))
+    }
+  }
+}
+
+function update(transaction: Y.Transaction, touched: Set<AnyIndex>): void {
   const rewrapped = new Set<Y.Item>()
   /** A nested entry's wrapper map changed: decode its entry again, unless it is new. */
   const wrapperChanged = (map: Y.Map<unknown>): void => {
@@ -138,26 +155,18 @@ function update(transaction: Y.Transaction, doc: Y.Doc, touched: Set<AnyIndex>):
     index.removeRange(item.id.client, from, to)
   })
   const added = new Map<AnyIndex, Array<[Y.Item, number]>>()
-  for (const [client, after] of transaction.afterState) {
-    const before = transaction.beforeState.get(client) ?? 0
-    if (after === before) continue
-    const structs = store.clients.get(client)
-    if (!structs) continue
-    for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
-      const struct = structs[i]!
-      if (!(struct instanceof Y.Item) || struct.deleted) continue
-      if (struct.parentSub !== null) {
-        if (struct.parent instanceof Y.Map) wrapperChanged(struct.parent)
-        continue
-      }
-      const index = indexOf(struct.parent)
-      if (!index || !struct.countable) continue
-      touched.add(index)
-      let items = added.get(index)
-      if (!items) added.set(index, (items = []))
-      items.push([struct, Math.max(0, before - struct.id.clock)])
+  forEachInsertedItem(transaction, (item, from) => {
+    if (item.parentSub !== null) {
+      if (item.parent instanceof Y.Map) wrapperChanged(item.parent)
+      return
     }
-  }
+    const index = indexOf(item.parent)
+    if (!index || !item.countable) return
+    touched.add(index)
+    let items = added.get(index)
+    if (!items) added.set(index, (items = []))
+    items.push([item, from])
+  })
   for (const [index, items] of added) {
     if (index instanceof DictIndex) {
       const count = items.reduce((sum, [item, from]) => sum + item.length - from, 0)
