@@ -45,7 +45,7 @@ function prng(seed = 1): (below: number) => number {
  * How long each figure's calls run untimed first, so that the JIT has compiled them and the heap
  * has grown to its working size (as in a page in use): the first 100 ms of calls cost up to 4×.
  */
-const WARM_UP_MS = 500
+const WARM_UP_MS = 500 // of CPU time
 
 /**
  * CPU microseconds per call of `op` (see `cpuNow`): the median of SAMPLES samples of at least
@@ -53,8 +53,9 @@ const WARM_UP_MS = 500
  */
 function perCall(op: (i: number) => void, batch = 1): number {
   let i = 0
-  const warmUntil = now() + WARM_UP_MS
-  while (now() < warmUntil) for (let b = 0; b < batch; b++) op(i++)
+  // CPU time, so that a loaded machine (where this process gets a share of a core) warms as long.
+  const warmUntil = cpuNow() + WARM_UP_MS
+  while (cpuNow() < warmUntil) for (let b = 0; b < batch; b++) op(i++)
   const samples: number[] = []
   for (let s = 0; s < SAMPLES; s++) {
     let calls = 0
