@@ -13,6 +13,8 @@ import { type Cell, type Suite, formatBytes, now, round } from './lib.ts'
 const OPS = Number(process.env.EPOCH_BENCH_OPS ?? 1_000_000)
 /** `EPOCH_BENCH_WORKLOADS=0,3` runs only those workloads (indices into WORKLOADS), to split the long run over processes. */
 const ONLY = process.env.EPOCH_BENCH_WORKLOADS?.split(',').map(Number)
+/** `EPOCH_BENCH_MODES=after` measures only with epochs (the run without them is the slow one). */
+const MODES = (process.env.EPOCH_BENCH_MODES?.split(',') ?? ['before', 'after']) as Array<'before' | 'after'>
 
 export const epochs: Suite = {
   name: 'epochs',
@@ -26,7 +28,7 @@ export const epochs: Suite = {
     for (const [index, workload] of WORKLOADS.entries()) {
       if (ONLY && !ONLY.includes(index)) continue
       const measured: Record<string, { json: number; encoded: number; stored: number; epoch: number; us: number }> = {}
-      for (const mode of ['before', 'after'] as const) {
+      for (const mode of MODES) {
         const store = new RedisStore({ redis: redis.url })
         const relay = await startRelay({ store, idleUnloadMs: 3_600_000, epochs: mode === 'after' })
         try {
@@ -51,8 +53,9 @@ export const epochs: Suite = {
           await store.close()
         }
       }
-      const before = measured['before']!
-      const after = measured['after']!
+      const missing = { json: 0, encoded: NaN, stored: NaN, epoch: 0, us: NaN }
+      const before = measured['before'] ?? missing
+      const after = measured['after'] ?? { ...missing, json: before.json }
       rows.push([
         workload.name,
         formatBytes(after.json),
