@@ -53,8 +53,8 @@ export async function eventually<T>(
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
- * Reads memory `name` straight from Redis (snapshot + log, as a cold relay would), with
- * plain commands, and returns it as JSON.
+ * Reads memory `name` straight from Redis (snapshot + log in one MULTI, as a cold relay
+ * would), with plain commands, and returns it as JSON.
  */
 export async function readMemoryFromRedis(
   url: string,
@@ -64,8 +64,12 @@ export async function readMemoryFromRedis(
   const redis = new Redis(url)
   try {
     const base = `remem:{${prefix}${name}}`
-    const snapshot = await redis.getBuffer(`${base}:snapshot`)
-    const entries = await redis.xrangeBuffer(`${base}:log`, '-', '+')
+    // One transaction: a compaction between two reads would hide what it moved into the snapshot.
+    const replies = await redis.multi().getBuffer(`${base}:snapshot`).xrangeBuffer(`${base}:log`, '-', '+').exec()
+    const failed = replies?.find(([error]) => error)
+    if (!replies || failed) throw new Error(`reading memory ${name} from Redis failed: ${String(failed?.[0])}`)
+    const snapshot = replies[0]![1] as Buffer | null
+    const entries = replies[1]![1] as Array<[string, Buffer[]]>
     const doc = new Y.Doc()
     if (snapshot) {
       const bar = snapshot.indexOf(124) // '<uptoId>|<bytes>'

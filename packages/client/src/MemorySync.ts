@@ -680,6 +680,8 @@ export class MemorySync implements Channel {
 
   /** Resolves when every local change made so far (and every one loaded from storage) is acknowledged. */
   async whenSynced(): Promise<void> {
+    // Whoever waits for the acknowledgement gets this task's writes sent now, not at its end.
+    this.sendUnsent()
     if (!this.isLoaded) await this.loaded
     const target = this.pending.at(-1)?.seq
     if (target === undefined) return
@@ -723,6 +725,7 @@ export class MemorySync implements Channel {
   /** Stops syncing; stores a last checkpoint and waits for storage writes in flight. */
   async dispose(): Promise<void> {
     if (this.disposed) return
+    this.sendUnsent()
     this.disposed = true
     this.cancelRehandshake()
     this.doc.off('update', this.onUpdate)
