@@ -8,31 +8,17 @@
  * Now the record is written only once the ingest is in the log; a claim not confirmed
  * lapses after `ingestLeaseMs` and the write is ingested again.
  */
-import { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { RedisStore } from '@remem/server'
 import { connect, eventually, readMemoryFromRedis, startRelay, wrapStore } from './helpers.ts'
-import { type RedisServer, startRedis } from './redisServer.ts'
+import { useRedisFile } from './redisFile.ts'
 import { projectedValue, wrappedText } from './projectionText.ts'
 
-let server: RedisServer
-let redis: Redis
-const cleanups: Array<() => Promise<unknown>> = []
-
-beforeAll(async () => {
-  server = await startRedis()
-  redis = new Redis(server.url)
-})
-afterAll(async () => {
-  redis.disconnect()
-  await server.stop()
-})
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
-})
+const file = useRedisFile()
+const { cleanups } = file
 
 const external = wrappedText
-const projected = (key: string): Promise<unknown> => projectedValue(redis, key)
+const projected = (key: string): Promise<unknown> => projectedValue(file.redis, key)
 
 /** A client of `url` that wrote `x = 1` to memory `name`, acknowledged. */
 async function writeX(url: string, name: string): Promise<void> {
@@ -45,7 +31,7 @@ async function writeX(url: string, name: string): Promise<void> {
 
 /** Opens `name` on a fresh relay and waits until memory, log and plain key all hold x = 968. */
 async function expectX968(name: string): Promise<void> {
-  const relay = await startRelay({ redis: server.url, ingestLeaseMs: 500 })
+  const relay = await startRelay({ redis: file.server.url, ingestLeaseMs: 500 })
   cleanups.push(() => relay.close())
   const client = connect(relay.url)
   cleanups.push(() => client.close())
@@ -54,7 +40,7 @@ async function expectX968(name: string): Promise<void> {
   await eventually(
     async () => {
       expect(memory.get('x')).toBe(968)
-      expect((await readMemoryFromRedis(server.url, name)).json.x).toBe(968)
+      expect((await readMemoryFromRedis(file.server.url, name)).json.x).toBe(968)
       expect(await projected(`memory:${name}:x`)).toBe(968)
     },
     { timeoutMs: 8_000 },
@@ -65,20 +51,20 @@ it('a write found by the last projection flush of a relay shutting down is not l
   // No keyspace events and a long coalesce: x = 1 is still waiting to be projected when the
   // relay closes, and its last flush finds the external write in the way.
   const first = await startRelay({
-    redis: server.url,
+    redis: file.server.url,
     keyspace: 'off',
     reconcileIntervalMs: 3_600_000,
     projectionCoalesceMs: 60_000,
   })
   cleanups.push(() => first.close())
   await writeX(first.url, 'shutdown1')
-  expect(await redis.set('memory:shutdown1:x', external(968))).toBe('OK')
+  expect(await file.redis.set('memory:shutdown1:x', external(968))).toBe('OK')
   await first.close()
   await expectX968('shutdown1')
 })
 
 it('a write claimed by a relay that stopped before persisting it is ingested by the next relay', async () => {
-  const inner = await RedisStore.connect({ redis: server.url })
+  const inner = await RedisStore.connect({ redis: file.server.url })
   let stalled = false
   let stalledAppends = 0
   // Once stalled, appends never complete: the relay has claimed and applied the external
@@ -99,9 +85,9 @@ it('a write claimed by a relay that stopped before persisting it is ingested by 
   await writeX(first.url, 'crash1')
   await eventually(async () => expect(await projected('memory:crash1:x')).toBe(1))
   stalled = true
-  expect(await redis.set('memory:crash1:x', external(968))).toBe('OK')
+  expect(await file.redis.set('memory:crash1:x', external(968))).toBe('OK')
   // Claimed and applied on the first relay, stuck before the log.
   await eventually(() => first.relay.stats.ingests === 1 && stalledAppends > 0)
-  expect((await readMemoryFromRedis(server.url, 'crash1')).json.x).toBe(1)
+  expect((await readMemoryFromRedis(file.server.url, 'crash1')).json.x).toBe(1)
   await expectX968('crash1')
 })

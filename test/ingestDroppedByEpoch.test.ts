@@ -9,33 +9,19 @@
  * (base = next) into a document that never got it, confirmed it, and projected the older
  * value over the external write. A dropped ingest now forgets its base.
  */
-import { Redis } from 'ioredis'
 import * as Y from 'yjs'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { docToJSON, rebuildState } from '@remem/client/protocol'
 import { RedisStore } from '@remem/server'
 import { eventually, readMemoryFromRedis, startRelay, wrapStore } from './helpers.ts'
-import { type RedisServer, startRedis } from './redisServer.ts'
+import { useRedisFile } from './redisFile.ts'
 import { projectedValue, wrappedText } from './projectionText.ts'
 
-let server: RedisServer
-let redis: Redis
-const cleanups: Array<() => Promise<unknown>> = []
-
-beforeAll(async () => {
-  server = await startRedis()
-  redis = new Redis(server.url)
-})
-afterAll(async () => {
-  redis.disconnect()
-  await server.stop()
-})
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
-})
+const file = useRedisFile()
+const { cleanups } = file
 
 const external = wrappedText
-const projected = (key: string): Promise<unknown> => projectedValue(redis, key)
+const projected = (key: string): Promise<unknown> => projectedValue(file.redis, key)
 
 /** Starts a new epoch of `name` from what the store holds, as another relay would. */
 async function switchEpochElsewhere(url: string, name: string): Promise<void> {
@@ -58,7 +44,7 @@ async function switchEpochElsewhere(url: string, name: string): Promise<void> {
 }
 
 it('an ingest dropped with an old epoch is ingested again in full, never overwritten by the value before it', async () => {
-  const inner = await RedisStore.connect({ redis: server.url })
+  const inner = await RedisStore.connect({ redis: file.server.url })
   let held: (() => void) | null = null
   let holding: Promise<void> | null = null
   const store = wrapStore(inner, {
@@ -75,22 +61,22 @@ it('an ingest dropped with an old epoch is ingested again in full, never overwri
   const inRoom = (): unknown => docToJSON(room.doc)['k']
 
   // 1. An external write, ingested, persisted and confirmed.
-  await redis.set(key, external(1))
+  await file.redis.set(key, external(1))
   await eventually(async () => {
     expect(inRoom()).toBe(1)
-    expect((await readMemoryFromRedis(server.url, name)).json['k']).toBe(1)
-    const record = await redis.hget(`remem:{memory:${name}}:proj`, 'k')
+    expect((await readMemoryFromRedis(file.server.url, name)).json['k']).toBe(1)
+    const record = await file.redis.hget(`remem:{memory:${name}}:proj`, 'k')
     expect(record).toBeTruthy()
     expect(record!.startsWith('lease|')).toBe(false)
   })
 
   // 2. The next external write is claimed and applied, but its append is held back ...
   holding = new Promise((resolve) => (held = resolve))
-  await redis.set(key, external(2))
+  await file.redis.set(key, external(2))
   await eventually(() => expect(inRoom()).toBe(2))
 
   // 3. ... while another relay starts a new epoch without it: the ingest is dropped.
-  await switchEpochElsewhere(server.url, name)
+  await switchEpochElsewhere(file.server.url, name)
   held!()
   holding = null
 
@@ -98,9 +84,9 @@ it('an ingest dropped with an old epoch is ingested again in full, never overwri
   await eventually(
     async () => {
       expect(inRoom()).toBe(2)
-      expect((await readMemoryFromRedis(server.url, name)).json['k']).toBe(2)
+      expect((await readMemoryFromRedis(file.server.url, name)).json['k']).toBe(2)
       expect(await projected(key)).toBe(2)
-      const record = await redis.hget(`remem:{memory:${name}}:proj`, 'k')
+      const record = await file.redis.hget(`remem:{memory:${name}}:proj`, 'k')
       expect(record!.startsWith('lease|')).toBe(false)
     },
     { timeoutMs: 10_000 },
