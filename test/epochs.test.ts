@@ -9,7 +9,7 @@ import { type Memory, SyncedList } from '@remem/client'
 import { createServer } from 'node:net'
 import WebSocket from 'ws'
 import { connect, eventually, startRelay, wrapStore } from './helpers.ts'
-import type { RelayHandle } from '@remem/server'
+import type { RelayHandle, Store } from '@remem/server'
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -71,6 +71,75 @@ const list = (memory: Memory, key: string): SyncedList => {
   const value = memory.get(key)
   if (!(value instanceof SyncedList)) throw new Error(`${key} is not a list`)
   return value
+}
+
+/**
+ * A client's list insert is persisted but its ACK is lost with its relay; the memory moves two
+ * epochs on; a relay on `returning(store)` takes the client back. The insert must settle, once.
+ */
+async function expectLostAckSettled(returning: (store: EmbeddedStore) => Store): Promise<void> {
+  const store = new EmbeddedStore()
+  const main = await relayWith(store)
+  const port = await freePort()
+  let holdNextAppend = false
+  let persisted!: () => void
+  const appendPersisted = new Promise<void>((resolve) => (persisted = resolve))
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  cleanups.push(async () => release())
+  const holding = wrapStore(store, {
+    // Persists, then holds the ACK back until the relay is closing: the ACK is lost.
+    append: async (name, updates, relayId, epoch) => {
+      const result = await store.append(name, updates, relayId, epoch)
+      if (holdNextAppend) {
+        holdNextAppend = false
+        persisted()
+        await gate
+      }
+      return result
+    },
+  })
+  const side = await startRelay({ store: holding, port, idleUnloadMs: 60_000 })
+  const sockets = new Set<WebSocket>()
+  class DroppableSocket extends WebSocket {
+    constructor(...args: ConstructorParameters<typeof WebSocket>) {
+      super(...args)
+      sockets.add(this)
+    }
+  }
+  const b = connect(`ws://127.0.0.1:${port}`, { WebSocket: DroppableSocket as unknown as typeof WebSocket })
+  cleanups.push(() => b.close())
+  const ma = client(main).memory('e5')
+  const mb = b.memory('e5')
+  mb.set('items', ['a', 'b'])
+  await mb.whenSynced()
+  await eventually(() => expect(ma.toJSON()).toEqual({ items: ['a', 'b'] }))
+
+  holdNextAppend = true
+  list(mb, 'items').insert(1, 'x')
+  await appendPersisted
+  for (const socket of sockets) socket.terminate()
+  const closing = side.close()
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  release()
+  await closing
+  expect(mb.status.pending).toBe(1)
+
+  await eventually(() => expect(ma.toJSON()).toEqual({ items: ['a', 'x', 'b'] }))
+  await newEpoch(main, 'e5')
+  ma.set('between', 1)
+  await ma.whenSynced()
+  await newEpoch(main, 'e5')
+
+  const again = await startRelay({ store: returning(store), port, idleUnloadMs: 60_000 })
+  cleanups.push(() => again.close())
+  await eventually(() => expect(mb.status.pending).toBe(0))
+  const expected = { items: ['a', 'x', 'b'], between: 1 }
+  await eventually(() => expect(mb.toJSON()).toEqual(expected))
+  const fresh = client(main).memory('e5')
+  await eventually(() => expect(fresh.toJSON()).toEqual(expected))
+  expect(ma.toJSON()).toEqual(expected)
+  expect(b.errors.filter((error) => error.name !== 'ConnectionError')).toEqual([])
 }
 
 describe('epochs', () => {
@@ -171,68 +240,26 @@ describe('epochs', () => {
   it('settles a change persisted but never acknowledged, however many epochs the client missed', async () => {
     // Regression: EPOCH carried only the vector of the epoch before the room's, so a client
     // two or more epochs behind replayed a persisted change and a list insert appeared twice.
-    const store = new EmbeddedStore()
-    const main = await relayWith(store)
-    const port = await freePort()
-    let holdNextAppend = false
-    let persisted!: () => void
-    const appendPersisted = new Promise<void>((resolve) => (persisted = resolve))
-    let release!: () => void
-    const gate = new Promise<void>((resolve) => (release = resolve))
-    cleanups.push(async () => release())
-    const holding = wrapStore(store, {
-      // Persists, then holds the ACK back until the relay is closing: the ACK is lost.
-      append: async (name, updates, relayId, epoch) => {
-        const result = await store.append(name, updates, relayId, epoch)
-        if (holdNextAppend) {
-          holdNextAppend = false
-          persisted()
-          await gate
-        }
-        return result
-      },
-    })
-    const side = await startRelay({ store: holding, port, idleUnloadMs: 60_000 })
-    const sockets = new Set<WebSocket>()
-    class DroppableSocket extends WebSocket {
-      constructor(...args: ConstructorParameters<typeof WebSocket>) {
-        super(...args)
-        sockets.add(this)
-      }
-    }
-    const b = connect(`ws://127.0.0.1:${port}`, { WebSocket: DroppableSocket as unknown as typeof WebSocket })
-    cleanups.push(() => b.close())
-    const ma = client(main).memory('e5')
-    const mb = b.memory('e5')
-    mb.set('items', ['a', 'b'])
-    await mb.whenSynced()
-    await eventually(() => expect(ma.toJSON()).toEqual({ items: ['a', 'b'] }))
+    await expectLostAckSettled((store) => store)
+  })
 
-    holdNextAppend = true
-    list(mb, 'items').insert(1, 'x')
-    await appendPersisted
-    for (const socket of sockets) socket.terminate()
-    const closing = side.close()
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    release()
-    await closing
-    expect(mb.status.pending).toBe(1)
-
-    await eventually(() => expect(ma.toJSON()).toEqual({ items: ['a', 'x', 'b'] }))
-    await newEpoch(main, 'e5')
-    ma.set('between', 1)
-    await ma.whenSynced()
-    await newEpoch(main, 'e5')
-
-    const again = await startRelay({ store, port, idleUnloadMs: 60_000 })
-    cleanups.push(() => again.close())
-    await eventually(() => expect(mb.status.pending).toBe(0))
-    const expected = { items: ['a', 'x', 'b'], between: 1 }
-    await eventually(() => expect(mb.toJSON()).toEqual(expected))
-    const fresh = client(main).memory('e5')
-    await eventually(() => expect(fresh.toJSON()).toEqual(expected))
-    expect(ma.toJSON()).toEqual(expected)
-    expect(b.errors.filter((error) => error.name !== 'ConnectionError')).toEqual([])
+  it('waits for the vector while the store cannot give it, instead of having the client replay', async () => {
+    // Regression (chaos seed 3003): a relay that could not read the vector from the store (Redis
+    // down) sent EPOCH without it; the client replayed every pending change, persisted ones too,
+    // and items removed since came back. The relay now asks the store again.
+    let refused = 0
+    await expectLostAckSettled((store) =>
+      wrapStore(store, {
+        endedVector: async (name, epoch) => {
+          if (refused < 3) {
+            refused++
+            throw new Error('store unreachable')
+          }
+          return store.endedVector(name, epoch)
+        },
+      }),
+    )
+    expect(refused).toBe(3)
   })
 
   it('whenSynced waits for the change carrying a pending one onto the new epoch', async () => {

@@ -7,7 +7,8 @@
  * never acknowledged (the ACK was lost with a socket or a relay), instead of replaying it by
  * intent and applying a list insert twice. The vector of the epoch just before the room's is
  * held here; older ones come from the store (`Store.endedVector`), which keeps the last
- * `KEPT_ENDED_VECTORS`.
+ * `KEPT_ENDED_VECTORS`. While the store cannot be asked (Redis down), the EPOCH waits and the
+ * relay asks again: sent without the vector, it would have the client replay persisted changes.
  */
 import { MessageType, encodeMessage } from '@remem/client/protocol'
 import * as Y from 'yjs'
@@ -33,6 +34,9 @@ export interface EpochRoom {
 }
 
 const EMPTY = new Uint8Array()
+/** Retries of a vector the store could not give (unreachable): from this delay, doubling, up to the next. */
+const FETCH_RETRY_MIN_MS = 100
+const FETCH_RETRY_MAX_MS = 2_000
 
 export class EpochSessions {
   private readonly sessions = new WeakMap<ClientSession, SessionEpoch>()
@@ -87,21 +91,45 @@ export class EpochSessions {
     const known = this.knownVector(state.epoch)
     if (known !== undefined) return this.sendFrame(session, state, known, documentState)
     state.fetching = true
+    this.fetch(session, state, FETCH_RETRY_MIN_MS)
+  }
+
+  /**
+   * Asks the store for the vector the session's epoch ended with, then sends EPOCH. An
+   * unreachable store is asked again (`retryMs`, doubling): an EPOCH without the vector would
+   * have the client replay changes persisted but not acknowledged, and apply list inserts twice.
+   */
+  private fetch(session: ClientSession, state: SessionEpoch, retryMs: number): void {
     const epoch = state.epoch
     void this.store.endedVector(this.room.name, epoch).then(
       (vector) => {
         this.ended.set(epoch, vector)
-        this.afterFetch(session, state, vector)
+        state.fetching = false
+        if (this.waits(session, state)) this.sendFrame(session, state, vector)
       },
-      // Store unreachable: the client replays by intent (docs/DESIGN.md, "Epochs").
-      () => this.afterFetch(session, state, null),
+      () => {
+        if (!this.waits(session, state)) {
+          state.fetching = false
+          return
+        }
+        const retry = setTimeout(() => {
+          if (!this.waits(session, state)) {
+            state.fetching = false
+            return
+          }
+          const known = this.knownVector(state.epoch)
+          if (known === undefined) return this.fetch(session, state, Math.min(retryMs * 2, FETCH_RETRY_MAX_MS))
+          state.fetching = false
+          this.sendFrame(session, state, known)
+        }, retryMs)
+        retry.unref()
+      },
     )
   }
 
-  private afterFetch(session: ClientSession, state: SessionEpoch, vector: Uint8Array | null): void {
-    state.fetching = false
-    if (!this.room.has(session) || this.sessions.get(session) !== state || state.joined) return
-    this.sendFrame(session, state, vector)
+  /** The session is still in the room, tracked as `state`, and waits for its EPOCH. */
+  private waits(session: ClientSession, state: SessionEpoch): boolean {
+    return this.room.has(session) && this.sessions.get(session) === state && !state.joined
   }
 
   /** The vector `epoch` ended with if known here; undefined: ask the store. */
