@@ -87,6 +87,7 @@ export class Memory extends SyncedDict {
   }
 
   readonly #notify = (): void => {
+    if (this.#listeners.size === 0) return
     for (const listener of [...this.#listeners]) listener()
   }
 

@@ -40,6 +40,7 @@ import { recordIntent } from './intent/record.ts'
 import { replayIntents } from './intent/replay.ts'
 import { replaceDocument } from './model/epoch.ts'
 import { unwrap, wrap } from './offline/envelope.ts'
+import { PendingChange } from './offline/PendingChange.ts'
 import type { MemoryStorage, QueueKey, StorageKind, StoredState } from './offline/Storage.ts'
 import { TabChannel } from './offline/TabChannel.ts'
 import {
@@ -87,18 +88,6 @@ const MIN_PART_BYTES = 4 * 1024
 
 type Phase = 'closed' | 'handshake' | 'synced'
 
-interface PendingChange {
-  seq: number
-  update: Uint8Array
-  /** Its key in storage, or null when it was never stored. */
-  key: QueueKey | null
-  /** The epoch it was made in. */
-  epoch: number
-  /** What it meant, to carry it onto a newer epoch; null when unknown (a handshake diff). */
-  intents: Intent[] | null
-  /** When it became pending here (ms epoch; for a stored change, when it was loaded). */
-  since: number
-}
 
 /** What a memory's presence hears from its sync (see `Presence`). */
 export interface PresenceChannel {
@@ -240,7 +229,7 @@ export class MemorySync implements Channel {
     )
     // Stored changes travel in the first handshake diff, with the changes made meanwhile.
     for (const entry of current)
-      this.pending.push({ seq: ++this.seq, update: entry.update, key: entry.key, epoch: entry.epoch, intents: entry.intents, since: Date.now() })
+      this.pending.push(PendingChange.loaded(++this.seq, entry.update, entry.key, entry.epoch, entry.intents))
     if (carried.length > 0) this.carryOver(carried.map((entry) => ({ ...entry, seq: 0 })))
     this.isLoaded = true
     this.refreshStatus()
@@ -309,11 +298,12 @@ export class MemorySync implements Channel {
 
   /** Stores a change of this epoch and adds it to the pending queue. */
   private queue(update: Uint8Array, intents: Intent[] | null): PendingChange {
-    const { key } = this.storage.append(wrap(this.epoch, update, intents))
-    const change = { seq: ++this.seq, update, key, epoch: this.epoch, intents, since: Date.now() }
+    const change = PendingChange.made(++this.seq, this.epoch, update, intents, this.store)
     this.pending.push(change)
     return change
   }
+
+  private readonly store = (envelope: Uint8Array): QueueKey => this.storage.append(envelope).key
 
   private applyFromTab(bytes: Uint8Array): void {
     if (this.disposed) return
@@ -718,7 +708,7 @@ export class MemorySync implements Channel {
       return
     }
     this.cachedStatus = Object.freeze({ connection, pending, lastSyncedAt, storage })
-    for (const listener of [...this.statusListeners]) listener()
+    if (this.statusListeners.size > 0) for (const listener of [...this.statusListeners]) listener()
     this.options.onStatus?.()
   }
 

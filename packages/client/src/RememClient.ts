@@ -245,7 +245,7 @@ export class RememClient {
       storage !== current.storage
     ) {
       this.cachedStatus = Object.freeze({ connection, pending, storage })
-      for (const listener of [...this.statusListeners]) listener()
+      if (this.statusListeners.size > 0) for (const listener of [...this.statusListeners]) listener()
     }
     this.guardUnload(pending > 0 && !this.closed)
   }

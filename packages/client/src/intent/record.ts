@@ -70,6 +70,12 @@ function entryOf(raw: unknown, alive: Alive): RawEntry | null {
   return { key, w: typeof w === 'number' ? w : 0, x: typeof x === 'number' ? x : undefined, value }
 }
 
+/** Whether `raw` may be an entry of `key` (a cheap test before `entryOf`). */
+function hasKey(raw: unknown, key: string): boolean {
+  if (raw instanceof Y.Map) return rawGet(raw, 'k') === key
+  return typeof raw === 'object' && raw !== null && (raw as { k?: unknown }).k === key
+}
+
 function itemJSON(raw: unknown, alive: Alive): Json | undefined {
   if (raw instanceof Y.Map) return wrapperJSON(raw, alive) ?? undefined
   return isPrimitive(raw) ? raw : undefined
@@ -139,7 +145,9 @@ class TransactionReading {
   private readonly removed = new Map<Y.Array<unknown>, Y.Item[]>()
   /** The new, live elements' items of each array, in struct order. */
   private readonly added = new Map<Y.Array<unknown>, Y.Item[]>()
-  private readonly changes = new Map<Y.Array<unknown>, ListChanges>()
+  private changes: Map<Y.Array<unknown>, ListChanges> | null = null
+  /** The last answer of `liveRecords` (a set asks it twice for its key: for the entry removed and the one added). */
+  private lastLive: { array: Y.Array<unknown>; key: string; records: ReadonlyArray<{ client: number; clock: number }> } | null = null
   private readonly out: Intent[] = []
   /** Whether `item` was in the document before the transaction. */
   private readonly aliveBefore: Alive
@@ -187,6 +195,7 @@ class TransactionReading {
 
   /** What the transaction did to list `array`, with positions. */
   private changesOf(array: Y.Array<unknown>): ListChanges {
+    this.changes ??= new Map()
     let listChanges = this.changes.get(array)
     if (!listChanges) {
       listChanges = new ListChanges(array, this.removed.get(array) ?? [], this.added.get(array) ?? [], this.transaction.local)
@@ -229,12 +238,17 @@ class TransactionReading {
     return struct instanceof Y.Item && !struct.deleted
   }
 
+  private allAlive(records: ReadonlyArray<{ client: number; clock: number }>): boolean {
+    for (const { client, clock } of records) if (!this.aliveId(client, clock)) return false
+    return true
+  }
+
   /** Whether an element added now holds an entry of `key` that `indexed` lacks. */
   private addedUnindexed(array: Y.Array<unknown>, key: string, indexed: ReadonlyArray<{ client: number; clock: number }> | undefined): boolean {
     for (const item of this.added.get(array) ?? []) {
       const content = item.content.getContent()
       for (let offset = 0; offset < content.length; offset++) {
-        if (entryOf(content[offset], aliveAfter)?.key !== key) continue
+        if (!hasKey(content[offset], key) || entryOf(content[offset], aliveAfter)?.key !== key) continue
         const clock = item.id.clock + offset
         if (!indexed || !indexed.some((r) => r.client === item.id.client && r.clock === clock)) return true
       }
@@ -244,10 +258,16 @@ class TransactionReading {
 
   /** The live entries of `key` (client, clock of each element), winner last: from the index when it is current, else by a scan. */
   private liveRecords(array: Y.Array<unknown>, key: string): ReadonlyArray<{ client: number; clock: number }> {
+    const last = this.lastLive
+    if (last !== null && last.array === array && last.key === key) return last.records
+    const records = this.findLiveRecords(array, key)
+    this.lastLive = { array, key, records }
+    return records
+  }
+
+  private findLiveRecords(array: Y.Array<unknown>, key: string): ReadonlyArray<{ client: number; clock: number }> {
     const indexed = dictIndex(array)?.records(key)
-    if (indexed && !this.addedUnindexed(array, key, indexed) && indexed.every((r) => this.aliveId(r.client, r.clock))) {
-      return indexed
-    }
+    if (indexed && !this.addedUnindexed(array, key, indexed) && this.allAlive(indexed)) return indexed
     let winner: { client: number; clock: number; w: number } | null = null
     const all: Array<{ client: number; clock: number }> = []
     for (const { item, offset, raw } of elements(array, aliveAfter)) {

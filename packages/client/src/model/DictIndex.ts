@@ -12,7 +12,7 @@
  */
 import type * as Y from 'yjs'
 import { modelCounters } from './counters.ts'
-import { comesBefore, elementKey, findElement, isLive, lastItem, rawAt } from './elements.ts'
+import { comesBefore, findElement, isLive, lastItem, rawAt } from './elements.ts'
 import { decodeDictEntry } from './layout.ts'
 
 /** A decoded dict entry, as `decodeDictEntry` returns it. */
@@ -40,7 +40,9 @@ interface KeyState {
 export class DictIndex {
   readonly array: Y.Array<unknown>
   #built = false
-  readonly #byId = new Map<string, DictRecord>()
+  /** The live entries by element id: client, then clock (numbers: no key string per lookup). */
+  readonly #byId = new Map<number, Map<number, DictRecord>>()
+  #entryCount = 0
   readonly #keys = new Map<string, KeyState>()
   #head: KeyState | null = null
   #tail: KeyState | null = null
@@ -68,7 +70,7 @@ export class DictIndex {
 
   /** The number of live entries, winners and losers. */
   get entryCount(): number {
-    return this.#byId.size
+    return this.#entryCount
   }
 
   /** The winning entries, in array order. */
@@ -108,6 +110,7 @@ export class DictIndex {
   reset(): void {
     this.#built = false
     this.#byId.clear()
+    this.#entryCount = 0
     this.#keys.clear()
     this.#contested.clear()
     this.#head = this.#tail = null
@@ -172,14 +175,17 @@ export class DictIndex {
     const record: DictRecord = { client, clock, entry, state }
     state.records.push(record)
     if (state.records.length > 1) this.#contested.add(state)
-    this.#byId.set(elementKey(client, clock), record)
+    let clocks = this.#byId.get(client)
+    if (!clocks) this.#byId.set(client, (clocks = new Map()))
+    clocks.set(clock, record)
+    this.#entryCount++
     return record
   }
 
   #add(item: Y.Item, offset: number): void {
     const client = item.id.client
     const clock = item.id.clock + offset
-    if (this.#byId.has(elementKey(client, clock))) return
+    if (this.#find(client, clock)) return
     const entry = decodeDictEntry(rawAt(item, offset))
     if (!entry) return
     const record = this.#record(client, clock, entry)
@@ -192,10 +198,11 @@ export class DictIndex {
   }
 
   #remove(client: number, clock: number): void {
-    const id = elementKey(client, clock)
-    const record = this.#byId.get(id)
+    const clocks = this.#byId.get(client)
+    const record = clocks?.get(clock)
     if (!record) return
-    this.#byId.delete(id)
+    clocks!.delete(clock)
+    this.#entryCount--
     const state = record.state
     state.records.splice(state.records.indexOf(record), 1)
     if (state.records.length < 2) this.#contested.delete(state)
@@ -214,6 +221,10 @@ export class DictIndex {
     else this.reset() // cannot happen while the index is right; if it does, start again
   }
 
+  #find(client: number, clock: number): DictRecord | undefined {
+    return this.#byId.get(client)?.get(clock)
+  }
+
   /** Whether `a` wins over `b`: a later write time, or the same time and later in the array. */
   #beats(a: DictRecord, b: DictRecord): boolean {
     if (a.entry.writtenAt !== b.entry.writtenAt) return a.entry.writtenAt > b.entry.writtenAt
@@ -227,7 +238,7 @@ export class DictIndex {
       if (!isLive(current)) continue
       for (let o = from; o < current.length; o++) {
         modelCounters.visited++
-        const record = this.#byId.get(elementKey(current.id.client, current.id.clock + o))
+        const record = this.#find(current.id.client, current.id.clock + o)
         if (record && record.state.listed && record.state.winner === record) {
           this.#insertBefore(state, record.state)
           return

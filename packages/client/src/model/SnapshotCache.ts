@@ -31,12 +31,12 @@ import { listSlots } from './listAccess.ts'
  */
 export class SnapshotCache {
   readonly #doc: Y.Doc
+  /** The key in `transaction.meta` of a transaction whose changes were already dropped from the cache. */
+  readonly #settled = Symbol('remem.snapshotSettled')
   readonly #values: Record<NodeKind, WeakMap<Y.Array<unknown>, Json>> = {
     dict: new WeakMap(),
     list: new WeakMap(),
   }
-  /** Transactions whose changes were already dropped from the cache. */
-  readonly #settled = new WeakSet<Y.Transaction>()
 
   /** Starts listening to `doc`; listeners of `afterTransaction` added later see fresh snapshots. */
   constructor(doc: Y.Doc) {
@@ -54,7 +54,7 @@ export class SnapshotCache {
    * Called on every `afterTransaction` of the document.
    */
   readonly invalidate = (transaction: Y.Transaction): void => {
-    this.#settled.add(transaction)
+    transaction.meta.set(this.#settled, true)
     // changedParentTypes holds every changed type and all its ancestors (write-once wrapper
     // maps included), so dropping its arrays drops each path up to the root.
     for (const type of transaction.changedParentTypes.keys()) {
@@ -79,7 +79,7 @@ export class SnapshotCache {
   #pendingChanges(): { dirty: Set<unknown>; cache: boolean } | null {
     const open = this.#doc._transaction
     if (open === null && this.#doc._transactionCleanups.length === 0) return null
-    const pending = this.#doc._transactionCleanups.filter((tr) => !this.#settled.has(tr))
+    const pending = this.#doc._transactionCleanups.filter((tr) => !tr.meta.has(this.#settled))
     if (open === null && pending.length === 0) return null
     const dirty = new Set<unknown>()
     for (const transaction of pending) {

@@ -81,14 +81,15 @@ function indexOf(type: unknown): AnyIndex | undefined {
 }
 
 function onTransaction(transaction: Y.Transaction): void {
-  const touched = new Set<AnyIndex>()
   try {
-    update(transaction, touched)
+    indexUpdate.run(transaction)
   } catch {
     // An index that cannot follow a transaction is dropped and rebuilt on next use.
     modelCounters.indexFailures++
-    for (const index of touched) index.reset()
+    for (const index of indexUpdate.touched) index.reset()
     for (const type of transaction.changed.keys()) indexOf(type)?.reset()
+  } finally {
+    indexUpdate.clear()
   }
 }
 
@@ -135,50 +136,96 @@ export function forEachInsertedItem(transaction: Y.Transaction, visit: (item: Y.
   }
 }
 
-function update(transaction: Y.Transaction, touched: Set<AnyIndex>): void {
-  const rewrapped = new Set<Y.Item>()
+/**
+ * Gives one transaction's changes to the indexes. One instance serves every transaction
+ * (the indexes start none while they update), so that a transaction costs no collections or
+ * closures here: a write of one key is a few calls.
+ */
+class IndexUpdate {
+  private transaction: Y.Transaction | null = null
+  /** The indexes changed so far, repeated (reset when the update fails). */
+  readonly touched: AnyIndex[] = []
+  /** Existing nested entries whose wrapper changed: decoded again at the end. */
+  private readonly rewrapped = new Set<Y.Item>()
+  /** The live items added to indexed arrays, in struct order, with their index and the offset of their first new element. */
+  private readonly addedTo: AnyIndex[] = []
+  private readonly addedItems: Y.Item[] = []
+  private readonly addedFrom: number[] = []
+
+  run(transaction: Y.Transaction): void {
+    this.transaction = transaction
+    forEachDeletedItem(transaction, this.onDeleted)
+    forEachInsertedItem(transaction, this.onInserted)
+    const rebuilt = this.rebuiltIndexes()
+    // Right to left per index, as each index's addItem expects.
+    for (let i = this.addedItems.length - 1; i >= 0; i--) {
+      const index = this.addedTo[i]!
+      if (rebuilt === null || !rebuilt.has(index)) index.addItem(this.addedItems[i]!, this.addedFrom[i])
+    }
+    for (const item of this.rewrapped) {
+      const index = indexOf(item.parent)
+      if (index) index.refresh(item)
+    }
+  }
+
+  clear(): void {
+    this.transaction = null
+    this.touched.length = 0
+    if (this.rewrapped.size > 0) this.rewrapped.clear()
+    this.addedTo.length = this.addedItems.length = this.addedFrom.length = 0
+  }
+
+  /** The dict indexes given too many new elements at once (more than REBUILD_AFTER and a quarter of the dict): reset, to rebuild on next use. */
+  private rebuiltIndexes(): Set<AnyIndex> | null {
+    let total = 0
+    for (let i = 0; i < this.addedItems.length; i++) total += this.addedItems[i]!.length - this.addedFrom[i]!
+    if (total <= REBUILD_AFTER) return null
+    const counts = new Map<DictIndex, number>()
+    for (let i = 0; i < this.addedItems.length; i++) {
+      const index = this.addedTo[i]!
+      if (index instanceof DictIndex) counts.set(index, (counts.get(index) ?? 0) + this.addedItems[i]!.length - this.addedFrom[i]!)
+    }
+    const rebuilt = new Set<AnyIndex>()
+    for (const [index, count] of counts) {
+      if (count > REBUILD_AFTER && count * 4 > index.entryCount) {
+        index.reset()
+        rebuilt.add(index)
+      }
+    }
+    return rebuilt
+  }
+
   /** A nested entry's wrapper map changed: decode its entry again, unless it is new. */
-  const wrapperChanged = (map: Y.Map<unknown>): void => {
+  private wrapperChanged(map: Y.Map<unknown>): void {
     wrapperSlots.delete(map)
     const item = map._item
     if (item === null || item.parentSub !== null || !indexOf(item.parent)) return
-    if (item.id.clock < (transaction.beforeState.get(item.id.client) ?? 0)) rewrapped.add(item)
+    if (item.id.clock < (this.transaction!.beforeState.get(item.id.client) ?? 0)) this.rewrapped.add(item)
   }
-  forEachDeletedItem(transaction, (item, from, to) => {
+
+  private readonly onDeleted = (item: Y.Item, from: number, to: number): void => {
     if (item.parentSub !== null) {
-      if (item.parent instanceof Y.Map) wrapperChanged(item.parent)
+      if (item.parent instanceof Y.Map) this.wrapperChanged(item.parent)
       return
     }
     const index = indexOf(item.parent)
     if (!index) return
-    touched.add(index)
+    this.touched.push(index)
     index.removeRange(item.id.client, from, to)
-  })
-  const added = new Map<AnyIndex, Array<[Y.Item, number]>>()
-  forEachInsertedItem(transaction, (item, from) => {
+  }
+
+  private readonly onInserted = (item: Y.Item, from: number): void => {
     if (item.parentSub !== null) {
-      if (item.parent instanceof Y.Map) wrapperChanged(item.parent)
+      if (item.parent instanceof Y.Map) this.wrapperChanged(item.parent)
       return
     }
     const index = indexOf(item.parent)
     if (!index || !item.countable) return
-    touched.add(index)
-    let items = added.get(index)
-    if (!items) added.set(index, (items = []))
-    items.push([item, from])
-  })
-  for (const [index, items] of added) {
-    if (index instanceof DictIndex) {
-      const count = items.reduce((sum, [item, from]) => sum + item.length - from, 0)
-      if (count > REBUILD_AFTER && count * 4 > index.entryCount) {
-        index.reset()
-        continue
-      }
-    }
-    for (let i = items.length - 1; i >= 0; i--) index.addItem(...items[i]!)
-  }
-  for (const item of rewrapped) {
-    const index = indexOf(item.parent)
-    if (index) index.refresh(item)
+    this.touched.push(index)
+    this.addedTo.push(index)
+    this.addedItems.push(item)
+    this.addedFrom.push(from)
   }
 }
+
+const indexUpdate = new IndexUpdate()

@@ -85,17 +85,31 @@ export function decodeDictEntry(
     x = raw.get('x')
     w = raw.get('w')
   } else if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && !(raw instanceof Y.AbstractType)) {
+    // The common case, a primitive entry: one object, no intermediate slot.
     const entry = raw as { k?: unknown; v?: unknown; x?: unknown; w?: unknown }
     key = entry.k
-    if (isPrimitive(entry.v)) slot = { kind: 'value', value: entry.v }
-    x = entry.x
-    w = entry.w
+    const value = entry.v
+    if (typeof key !== 'string' || !isPrimitive(value)) return null
+    return entryObject('value', value, key, entry.x, entry.w)
   }
   if (typeof key !== 'string' || !slot) return null
+  return entryObject(slot.kind, slot.value, key, x, w)
+}
+
+/** A decoded entry, in one of two fixed shapes (with or without `expiresAt`). */
+function entryObject(
+  kind: Slot['kind'],
+  value: Slot['value'],
+  key: string,
+  x: unknown,
+  w: unknown,
+): Slot & { key: string; expiresAt?: number; writtenAt: number } {
   const writtenAt = typeof w === 'number' && Number.isFinite(w) ? w : 0
-  return typeof x === 'number' && Number.isFinite(x)
-    ? { ...slot, key, expiresAt: x, writtenAt }
-    : { ...slot, key, writtenAt }
+  return (
+    typeof x === 'number' && Number.isFinite(x)
+      ? { kind, value, key, expiresAt: x, writtenAt }
+      : { kind, value, key, writtenAt }
+  ) as Slot & { key: string; expiresAt?: number; writtenAt: number }
 }
 
 /** Decodes one raw element of a list's array, or returns null when it is not an item. */

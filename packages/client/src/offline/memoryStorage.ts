@@ -3,8 +3,10 @@ import type { MemoryStorage, QueueKey, StorageAdapter, StoredState } from './Sto
 
 interface MemoryState {
   doc: Uint8Array | null
-  /** Queued changes by key (`clientId\nn`), in insertion order. */
-  queue: Map<string, Uint8Array>
+  /** Queued changes of every client by key (a number, unique in this memory), in insertion order. */
+  queue: Map<number, Uint8Array>
+  /** The last key given out. */
+  lastKey: number
 }
 
 /** Every append is written at once. */
@@ -18,28 +20,28 @@ export function createMemoryStorage(): StorageAdapter {
   const states = new Map<string, MemoryState>()
   return {
     kind: 'memory',
-    open(relayUrl, memory, clientId): MemoryStorage {
+    open(relayUrl, memory): MemoryStorage {
       const id = `${relayUrl}\n${memory}`
       const state = (): MemoryState => {
         let found = states.get(id)
-        if (!found) states.set(id, (found = { doc: null, queue: new Map() }))
+        if (!found) states.set(id, (found = { doc: null, queue: new Map(), lastKey: 0 }))
         return found
       }
-      let counter = 0
       return {
         load: async (): Promise<StoredState> => {
           const { doc, queue } = state()
           return { doc, pending: [...queue].map(([key, update]) => ({ key, update })) }
         },
         append: (update) => {
-          const key = `${clientId}\n${++counter}`
-          state().queue.set(key, update)
+          const current = state()
+          const key = ++current.lastKey
+          current.queue.set(key, update)
           return { key, written: WRITTEN }
         },
         checkpoint: async (doc, acknowledged: readonly QueueKey[]) => {
           const current = state()
           current.doc = current.doc ? mergeDocs(current.doc, doc) : doc
-          for (const key of acknowledged) current.queue.delete(String(key))
+          for (const key of acknowledged) if (typeof key === 'number') current.queue.delete(key)
         },
         close: async () => {},
       }
