@@ -106,6 +106,8 @@ export interface MemorySyncOptions {
   /**
    * Where changes are kept until acknowledged. Its writes' failures are its own to report:
    * the client's `FallbackStorage` does, and switches to memory; `written` is not awaited.
+   * Appends get views of shared buffers (offline/bytePool.ts): `FallbackStorage` gives
+   * storages other than memory storage a copy of their own.
    */
   storage: MemoryStorage
   /** The kind of storage in use now (it changes on a fallback). */

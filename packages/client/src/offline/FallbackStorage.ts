@@ -6,7 +6,8 @@
  * appends never rejects: a failure is reported here.
  */
 import { StorageError } from '../errors.ts'
-import { createMemoryStorage } from './memoryStorage.ts'
+import { ownBuffer } from './bytePool.ts'
+import { createMemoryStorage, keepsBytesInProcess } from './memoryStorage.ts'
 import type {
   Appended,
   MemoryStorage,
@@ -58,9 +59,12 @@ export class FallbackStorage implements StorageAdapter {
         if (storage !== primary) return storage.load()
         return guard('loading', storage.load(), () => current().load())
       },
-      append: (update): Appended => {
+      append: (bytes): Appended => {
         const storage = current()
         // Memory storage does not fail: no guard (one promise less per change).
+        if (keepsBytesInProcess(storage)) return storage.append(bytes)
+        // Other storages may clone what they are given (IndexedDB does): no view of a shared buffer.
+        const update = ownBuffer(bytes)
         if (storage !== primary || this.primary.kind === 'memory') return storage.append(update)
         let appended: Appended
         try {

@@ -6,6 +6,7 @@
  * holds one buffer per change, not a buffer, a copy and the intent's objects.
  */
 import type { Intent } from '../intent/Intent.ts'
+import { allocatePooled } from './bytePool.ts'
 import { unwrap, wrap } from './envelope.ts'
 import type { QueueKey } from './Storage.ts'
 
@@ -43,7 +44,8 @@ export class PendingChange {
     intents: Intent[] | null,
     store: (envelope: Uint8Array) => QueueKey | null,
   ): PendingChange {
-    const envelope = wrap(epoch, update, intents)
+    // Pooled: storage gets a buffer of its own where it may clone it (FallbackStorage).
+    const envelope = wrap(epoch, update, intents, allocatePooled)
     const key = store(envelope)
     // The update ends the envelope: a view of it, so that Yjs's copy is garbage at once.
     const view = envelope.subarray(envelope.byteLength - update.byteLength)

@@ -25,19 +25,31 @@ const utf8 = new TextEncoder()
 /** Where `wrap` encodes the intents' JSON before it knows its length (grown as needed). */
 let scratch = new Uint8Array(1024)
 
-/** Wraps `update` of `epoch` (with `intents` for a change) for storage, in one exact allocation. */
-export function wrap(epoch: number, update: Uint8Array, intents: Intent[] | null = null): Uint8Array {
+/**
+ * Wraps `update` of `epoch` (with `intents` for a change) for storage, in one exact
+ * allocation from `allocate` (bytePool.ts's `allocatePooled` for bytes that stay in this process).
+ */
+export function wrap(
+  epoch: number,
+  update: Uint8Array,
+  intents: Intent[] | null = null,
+  allocate: (length: number) => Uint8Array = newBytes,
+): Uint8Array {
   const json = JSON.stringify(intents)
   // UTF-8 takes at most 3 bytes per UTF-16 unit.
   if (scratch.length < json.length * 3) scratch = new Uint8Array(json.length * 3)
   const textLength = utf8.encodeInto(json, scratch).written
-  const bytes = new Uint8Array(MAGIC.length + varUintLength(epoch) + varUintLength(textLength) + textLength + update.byteLength)
+  const bytes = allocate(MAGIC.length + varUintLength(epoch) + varUintLength(textLength) + textLength + update.byteLength)
   bytes.set(MAGIC)
   let at = writeVarUint(bytes, MAGIC.length, epoch)
   at = writeVarUint(bytes, at, textLength)
   bytes.set(scratch.subarray(0, textLength), at)
   bytes.set(update, at + textLength)
   return bytes
+}
+
+function newBytes(length: number): Uint8Array {
+  return new Uint8Array(length)
 }
 
 function varUintLength(value: number): number {

@@ -9,6 +9,17 @@ interface MemoryState {
   lastKey: number
 }
 
+/** The storages opened here: they keep what they are given in this process. */
+const inProcess = new WeakSet<MemoryStorage>()
+
+/**
+ * Whether `storage` is a memory storage of this module, which keeps the bytes it is given
+ * as they are (so that they may be views of a shared buffer, see bytePool.ts).
+ */
+export function keepsBytesInProcess(storage: MemoryStorage): boolean {
+  return inProcess.has(storage)
+}
+
 /** Every append is written at once. */
 const WRITTEN = Promise.resolve()
 
@@ -27,7 +38,7 @@ export function createMemoryStorage(): StorageAdapter {
         if (!found) states.set(id, (found = { doc: null, queue: new Map(), lastKey: 0 }))
         return found
       }
-      return {
+      const storage: MemoryStorage = {
         load: async (): Promise<StoredState> => {
           const { doc, queue } = state()
           return { doc, pending: [...queue].map(([key, update]) => ({ key, update })) }
@@ -45,6 +56,8 @@ export function createMemoryStorage(): StorageAdapter {
         },
         close: async () => {},
       }
+      inProcess.add(storage)
+      return storage
     },
   }
 }
