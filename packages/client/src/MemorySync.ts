@@ -280,13 +280,13 @@ export class MemorySync implements Channel {
     let frame: PendingChange[] = []
     let bytes = 0
     for (const change of changes) {
-      if (frame.length > 0 && bytes + change.update.byteLength > this.partBytes) {
+      if (frame.length > 0 && bytes + change.updateLength > this.partBytes) {
         this.sendFrame(frame)
         frame = []
         bytes = 0
       }
       frame.push(change)
-      bytes += change.update.byteLength
+      bytes += change.updateLength
     }
     if (frame.length > 0) this.sendFrame(frame)
   }

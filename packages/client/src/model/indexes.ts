@@ -86,7 +86,7 @@ function onTransaction(transaction: Y.Transaction): void {
   } catch {
     // An index that cannot follow a transaction is dropped and rebuilt on next use.
     modelCounters.indexFailures++
-    for (const index of indexUpdate.touched) index.reset()
+    for (let i = 0; i < indexUpdate.touchedCount; i++) indexUpdate.touched[i]!.reset()
     for (const type of transaction.changed.keys()) indexOf(type)?.reset()
   } finally {
     indexUpdate.clear()
@@ -143,14 +143,19 @@ export function forEachInsertedItem(transaction: Y.Transaction, visit: (item: Y.
  */
 class IndexUpdate {
   private transaction: Y.Transaction | null = null
-  /** The indexes changed so far, repeated (reset when the update fails). */
-  readonly touched: AnyIndex[] = []
+  /** The indexes changed so far, repeated (reset when the update fails): the first `touchedCount`. */
+  readonly touched: Array<AnyIndex | null> = []
+  touchedCount = 0
   /** Existing nested entries whose wrapper changed: decoded again at the end. */
   private readonly rewrapped = new Set<Y.Item>()
-  /** The live items added to indexed arrays, in struct order, with their index and the offset of their first new element. */
-  private readonly addedTo: AnyIndex[] = []
-  private readonly addedItems: Y.Item[] = []
+  /**
+   * The live items added to indexed arrays, in struct order, with their index and the offset
+   * of their first new element: the first `addedCount` of each (kept, not truncated: cheaper).
+   */
+  private readonly addedTo: Array<AnyIndex | null> = []
+  private readonly addedItems: Array<Y.Item | null> = []
   private readonly addedFrom: number[] = []
+  private addedCount = 0
 
   run(transaction: Y.Transaction): void {
     this.transaction = transaction
@@ -158,7 +163,7 @@ class IndexUpdate {
     forEachInsertedItem(transaction, this.onInserted)
     const rebuilt = this.rebuiltIndexes()
     // Right to left per index, as each index's addItem expects.
-    for (let i = this.addedItems.length - 1; i >= 0; i--) {
+    for (let i = this.addedCount - 1; i >= 0; i--) {
       const index = this.addedTo[i]!
       if (rebuilt === null || !rebuilt.has(index)) index.addItem(this.addedItems[i]!, this.addedFrom[i])
     }
@@ -170,18 +175,21 @@ class IndexUpdate {
 
   clear(): void {
     this.transaction = null
-    this.touched.length = 0
+    for (let i = 0; i < this.touchedCount; i++) this.touched[i] = null
+    this.touchedCount = 0
     if (this.rewrapped.size > 0) this.rewrapped.clear()
-    this.addedTo.length = this.addedItems.length = this.addedFrom.length = 0
+    // Drop the references, so that nothing stays alive for this.
+    for (let i = 0; i < this.addedCount; i++) this.addedTo[i] = this.addedItems[i] = null
+    this.addedCount = 0
   }
 
   /** The dict indexes given too many new elements at once (more than REBUILD_AFTER and a quarter of the dict): reset, to rebuild on next use. */
   private rebuiltIndexes(): Set<AnyIndex> | null {
     let total = 0
-    for (let i = 0; i < this.addedItems.length; i++) total += this.addedItems[i]!.length - this.addedFrom[i]!
+    for (let i = 0; i < this.addedCount; i++) total += this.addedItems[i]!.length - this.addedFrom[i]!
     if (total <= REBUILD_AFTER) return null
     const counts = new Map<DictIndex, number>()
-    for (let i = 0; i < this.addedItems.length; i++) {
+    for (let i = 0; i < this.addedCount; i++) {
       const index = this.addedTo[i]!
       if (index instanceof DictIndex) counts.set(index, (counts.get(index) ?? 0) + this.addedItems[i]!.length - this.addedFrom[i]!)
     }
@@ -210,7 +218,7 @@ class IndexUpdate {
     }
     const index = indexOf(item.parent)
     if (!index) return
-    this.touched.push(index)
+    this.touched[this.touchedCount++] = index
     index.removeRange(item.id.client, from, to)
   }
 
@@ -221,10 +229,11 @@ class IndexUpdate {
     }
     const index = indexOf(item.parent)
     if (!index || !item.countable) return
-    this.touched.push(index)
-    this.addedTo.push(index)
-    this.addedItems.push(item)
-    this.addedFrom.push(from)
+    this.touched[this.touchedCount++] = index
+    const i = this.addedCount++
+    this.addedTo[i] = index
+    this.addedItems[i] = item
+    this.addedFrom[i] = from
   }
 }
 

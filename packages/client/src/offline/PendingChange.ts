@@ -1,9 +1,9 @@
 /**
  * One change of a memory that the relay has not acknowledged yet, as `MemorySync` keeps it
  * in memory. A change made here is kept as its storage envelope (envelope.ts) alone: its
- * update is a view of the envelope, and its intent, needed only to carry it onto a newer
- * epoch, is read back from the envelope then. An offline client keeping thousands of changes
- * holds one buffer per change, not a buffer, a copy and the intent's objects.
+ * update is read as a view of the envelope, and its intent, needed only to carry it onto a
+ * newer epoch, is read back from the envelope then. An offline client keeping thousands of
+ * changes holds one array per change, not a buffer, a copy and the intent's objects.
  */
 import type { Intent } from '../intent/Intent.ts'
 import { allocatePooled } from './bytePool.ts'
@@ -13,13 +13,14 @@ import type { QueueKey } from './Storage.ts'
 export class PendingChange {
   /** The intent once known: undefined until read from the envelope. */
   #intents: Intent[] | null | undefined
-  readonly #envelope: Uint8Array | null
+  /** The Yjs update, or the envelope that ends with it (see `update`). */
+  readonly #bytes: Uint8Array
+  /** Where the update starts in `#bytes` (0 when `#bytes` is the update). */
+  readonly #updateStart: number
 
   private constructor(
     /** Its sequence number in this session (an ACK settles every seq up to its own). */
     readonly seq: number,
-    /** The Yjs update. */
-    readonly update: Uint8Array,
     /** Its key in storage, or null when it was never stored. */
     readonly key: QueueKey | null,
     /** The epoch it was made in. */
@@ -27,10 +28,12 @@ export class PendingChange {
     /** When it became pending here (ms epoch; for a stored change, when it was loaded). */
     readonly since: number,
     intents: Intent[] | null | undefined,
-    envelope: Uint8Array | null,
+    bytes: Uint8Array,
+    updateStart: number,
   ) {
     this.#intents = intents
-    this.#envelope = envelope
+    this.#bytes = bytes
+    this.#updateStart = updateStart
   }
 
   /**
@@ -47,19 +50,29 @@ export class PendingChange {
     // Pooled: storage gets a buffer of its own where it may clone it (FallbackStorage).
     const envelope = wrap(epoch, update, intents, allocatePooled)
     const key = store(envelope)
-    // The update ends the envelope: a view of it, so that Yjs's copy is garbage at once.
-    const view = envelope.subarray(envelope.byteLength - update.byteLength)
-    return new PendingChange(seq, view, key, epoch, Date.now(), undefined, envelope)
+    // The update ends the envelope: kept there, so that Yjs's copy is garbage at once.
+    return new PendingChange(seq, key, epoch, Date.now(), undefined, envelope, envelope.byteLength - update.byteLength)
   }
 
   /** A change loaded from storage, already unwrapped. */
   static loaded(seq: number, update: Uint8Array, key: QueueKey, epoch: number, intents: Intent[] | null): PendingChange {
-    return new PendingChange(seq, update, key, epoch, Date.now(), intents, null)
+    return new PendingChange(seq, key, epoch, Date.now(), intents, update, 0)
+  }
+
+  /** The Yjs update (a view of the envelope for a change made here: made when asked, as it rarely is). */
+  get update(): Uint8Array {
+    return this.#updateStart === 0 ? this.#bytes : this.#bytes.subarray(this.#updateStart)
+  }
+
+  /** The update's size in bytes. */
+  get updateLength(): number {
+    return this.#bytes.byteLength - this.#updateStart
   }
 
   /** What it meant, to carry it onto a newer epoch; null when unknown (a handshake diff). */
   get intents(): Intent[] | null {
-    if (this.#intents === undefined) this.#intents = this.#envelope ? unwrap(this.#envelope).intents : null
+    // Only a change made here has it undefined, and it is kept as its envelope then.
+    if (this.#intents === undefined) this.#intents = unwrap(this.#bytes).intents
     return this.#intents
   }
 }
