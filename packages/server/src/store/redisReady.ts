@@ -10,17 +10,26 @@
  */
 import type { Redis } from 'ioredis'
 
+/** The wait under way per connection: callers share it, so a connection gets one set of listeners. */
+const waiting = new WeakMap<Redis, Promise<void>>()
+
 /**
  * Resolves once `connection` is ready, connecting it if it waits (lazyConnect). Rejects
  * when the attempt under way fails (the connection closes or errors first), so that callers
- * fail as fast as a command would while Redis is down.
+ * fail as fast as a command would while Redis is down. Any number of callers (one per
+ * memory) share one wait and one set of listeners.
  */
 export function whenReady(connection: Redis): Promise<void> {
   if (connection.status === 'ready') return Promise.resolve()
   if (connection.status === 'end') return Promise.reject(new Error('Connection is closed.'))
-  return new Promise((resolve, reject) => {
+  const shared = waiting.get(connection)
+  if (shared) return shared
+  let settled = false
+  const wait = new Promise<void>((resolve, reject) => {
     let lastError: Error | null = null
     const off = (): void => {
+      settled = true
+      waiting.delete(connection)
       connection.off('ready', onReady)
       connection.off('error', onError)
       connection.off('close', onClose)
@@ -44,6 +53,8 @@ export function whenReady(connection: Redis): Promise<void> {
     connection.on('end', onClose)
     if (connection.status === 'wait') connection.connect().catch(() => undefined)
   })
+  if (!settled) waiting.set(connection, wait)
+  return wait
 }
 
 const RESUBSCRIBING = ['subscribe', 'psubscribe', 'ssubscribe', 'select'] as const
