@@ -36,6 +36,9 @@ interface KeyState {
   next: KeyState | null
 }
 
+/** What `losers()` returns when there are none (never changed). */
+const NONE: readonly DictRecord[] = Object.freeze([])
+
 /** See the file comment. Get it from `dictIndex(array)` (indexes.ts), which keeps it current. */
 export class DictIndex {
   readonly array: Y.Array<unknown>
@@ -92,8 +95,9 @@ export class DictIndex {
   }
 
   /** The entries that lost a concurrent write of their key. */
-  losers(): DictRecord[] {
+  losers(): readonly DictRecord[] {
     this.#ensure()
+    if (this.#contested.size === 0) return NONE
     const out: DictRecord[] = []
     for (const state of this.#contested) {
       for (const record of state.records) if (record !== state.winner) out.push(record)

@@ -36,13 +36,18 @@ export function findElement(
   client: number,
   clock: number,
 ): { item: Y.Item; offset: number } | null {
+  const item = itemOf(array, client, clock)
+  return item === null ? null : { item, offset: clock - item.id.clock }
+}
+
+/** The item holding element (`client`, `clock`) of `array`, as `findElement` finds it (no pair allocated). */
+export function itemOf(array: Y.Array<unknown>, client: number, clock: number): Y.Item | null {
   const structs = array.doc?.store.clients.get(client)
   if (!structs || structs.length === 0) return null
   const last = structs[structs.length - 1]!
   if (clock >= last.id.clock + last.length) return null
   const item = structs[Y.findIndexSS(structs, clock)]
-  if (!(item instanceof Y.Item) || item.parent !== array) return null
-  return { item, offset: clock - item.id.clock }
+  return item instanceof Y.Item && item.parent === array ? item : null
 }
 
 /**
@@ -78,13 +83,15 @@ export function deleteElement(
   client: number,
   clock: number,
 ): void {
-  if (!findElement(array, client, clock)) return
+  const found = itemOf(array, client, clock)
+  if (found === null || found.deleted) return
   const id = Y.createID(client, clock)
-  let item = Y.getItemCleanStart(transaction, id)
-  if (!(item instanceof Y.Item) || item.deleted) return
+  // Split off the element only where it shares its item (each split costs Yjs a search).
+  let item: Y.Item | Y.GC = found.id.clock === clock ? found : Y.getItemCleanStart(transaction, id)
+  if (!(item instanceof Y.Item)) return
   if (item.length > 1) item = Y.getItemCleanEnd(transaction, transaction.doc.store, id)
   item.delete(transaction)
-  if (array._searchMarker) array._searchMarker.length = 0
+  if (array._searchMarker && array._searchMarker.length > 0) array._searchMarker.length = 0
 }
 
 /**
@@ -92,7 +99,7 @@ export function deleteElement(
  * `hint` (an id, since items are merged and split; null: from the start).
  */
 export function lastItem(array: Y.Array<unknown>, hint: { client: number; clock: number } | null): Y.Item | null {
-  let item = (hint && findElement(array, hint.client, hint.clock)?.item) ?? array._start
+  let item = (hint && itemOf(array, hint.client, hint.clock)) ?? array._start
   if (item === null) return null
   while (item.right !== null) {
     modelCounters.visited++

@@ -59,7 +59,7 @@ function inTransaction<T>(array: Y.Array<unknown>, fn: (transaction: Y.Transacti
 }
 
 /** Deletes entries of a dict's array by id, and forgets them in its index. */
-function deleteRecords(transaction: Y.Transaction, index: DictIndex, records: DictRecord[]): void {
+function deleteRecords(transaction: Y.Transaction, index: DictIndex, records: readonly DictRecord[]): void {
   for (const { client, clock } of records) {
     deleteElement(transaction, index.array, client, clock)
     index.removeRange(client, clock, clock + 1)
