@@ -70,6 +70,12 @@ function entryOf(raw: unknown, alive: Alive): RawEntry | null {
   return { key, w: typeof w === 'number' ? w : 0, x: typeof x === 'number' ? x : undefined, value }
 }
 
+/** Whether `records` names element (`client`, `clock`). */
+function holds(records: ReadonlyArray<{ client: number; clock: number }>, client: number, clock: number): boolean {
+  for (const record of records) if (record.client === client && record.clock === clock) return true
+  return false
+}
+
 /** Whether `raw` may be an entry of `key` (a cheap test before `entryOf`). */
 function hasKey(raw: unknown, key: string): boolean {
   if (raw instanceof Y.Map) return rawGet(raw, 'k') === key
@@ -250,7 +256,7 @@ class TransactionReading {
       for (let offset = 0; offset < content.length; offset++) {
         if (!hasKey(content[offset], key) || entryOf(content[offset], aliveAfter)?.key !== key) continue
         const clock = item.id.clock + offset
-        if (!indexed || !indexed.some((r) => r.client === item.id.client && r.clock === clock)) return true
+        if (!indexed || !holds(indexed, item.id.client, clock)) return true
       }
     }
     return false
@@ -281,14 +287,14 @@ class TransactionReading {
   }
 
   private recordDict(array: Y.Array<unknown>, path: PathStep[]): void {
-    const deletedKeys = new Set<string>()
+    let deletedKeys: Set<string> | null = null
     for (const item of this.removed.get(array) ?? []) {
       if (!item.countable) continue
       for (const raw of item.content.getContent()) {
         const entry = entryOf(raw, this.aliveBefore)
-        if (!entry || deletedKeys.has(entry.key)) continue
+        if (!entry || deletedKeys?.has(entry.key)) continue
         if (this.liveRecords(array, entry.key).length > 0) continue // overwritten, or a loser removed
-        deletedKeys.add(entry.key)
+        ;(deletedKeys ??= new Set()).add(entry.key)
         this.out.push({ op: 'delete', path, key: entry.key, w: entry.w })
       }
     }

@@ -102,7 +102,10 @@ export function forEachDeletedItem(
   visit: (item: Y.Item, from: number, to: number) => void,
 ): void {
   const store = transaction.doc.store
-  for (const [client, deletions] of transaction.deleteSet.clients) {
+  const clients = transaction.deleteSet.clients
+  // Keys, then get: no entry pair allocated per client.
+  for (const client of clients.keys()) {
+    const deletions = clients.get(client)!
     const structs = store.clients.get(client)
     if (!structs) continue
     for (const { clock, len } of deletions) {
@@ -124,7 +127,9 @@ export function forEachDeletedItem(
  */
 export function forEachInsertedItem(transaction: Y.Transaction, visit: (item: Y.Item, from: number) => void): void {
   const store = transaction.doc.store
-  for (const [client, after] of transaction.afterState) {
+  const afterState = transaction.afterState
+  for (const client of afterState.keys()) {
+    const after = afterState.get(client)!
     const before = transaction.beforeState.get(client) ?? 0
     if (after === before) continue
     const structs = store.clients.get(client)

@@ -43,7 +43,9 @@ export function wrap(
   bytes.set(MAGIC)
   let at = writeVarUint(bytes, MAGIC.length, epoch)
   at = writeVarUint(bytes, at, textLength)
-  bytes.set(scratch.subarray(0, textLength), at)
+  // A short text by a loop: no view allocated.
+  if (textLength <= 256) for (let i = 0; i < textLength; i++) bytes[at + i] = scratch[i]!
+  else bytes.set(scratch.subarray(0, textLength), at)
   bytes.set(update, at + textLength)
   return bytes
 }
