@@ -14,13 +14,17 @@ export class SessionAuth {
   private claims: TokenClaims | null = null
   private expiryTimer: ReturnType<typeof setTimeout> | null = null
   private disposed = false
+  /** The upgrade request, kept only for a policy that asks for it (`needsRequest`). */
+  private readonly request: IncomingMessage | null
 
   constructor(
     private readonly policy: AccessPolicy,
-    private readonly request: IncomingMessage,
+    request: IncomingMessage,
     /** Called once the token has expired. */
     private readonly onExpired: () => void,
-  ) {}
+  ) {
+    this.request = policy.needsRequest ? request : null
+  }
 
   /** Who the token was issued to, for logs. */
   get subject(): string | undefined {
