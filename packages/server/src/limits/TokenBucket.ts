@@ -1,3 +1,6 @@
+/** The default clock: one function for every bucket (a relay holds two per connection). */
+const performanceNow = (): number => performance.now()
+
 /**
  * A token bucket: holds up to `capacity` tokens, refilled at `rate` per second. Taking is
  * all or nothing, so that a caller can check several buckets before consuming from any.
@@ -11,7 +14,7 @@ export class TokenBucket {
     readonly rate: number,
     /** Most tokens held; the largest burst. */
     readonly capacity: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = performanceNow,
   ) {
     this.tokens = capacity
     this.last = now()
