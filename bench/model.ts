@@ -185,6 +185,9 @@ async function listRow(size: number): Promise<{ row: Cell[]; figures: Record<str
   }
 }
 
+/** Remote updates made (untimed) per batch for `remoteRow`. */
+const FRESH_BATCH = 200
+
 /** A reader's cost for one remote update of one key: apply, notify, next snapshot. */
 function remoteRow(size: number): { row: Cell[]; figures: Record<string, number> } {
   const keys = Array.from({ length: size }, (_, i) => `k${i}`)
@@ -200,16 +203,23 @@ function remoteRow(size: number): { row: Cell[]; figures: Record<string, number>
   reader.on('update', () => {
     snapshot = snapshots.snapshot()
   })
-  // The updates are made beforehand: the figure is the reader's work only.
+  // Each update is applied once, made (untimed) in batches before it is needed: the figure is
+  // the reader's work only, and never a re-applied update (a no-op for Yjs).
   const pick = prng()
-  const updates: Uint8Array[] = []
-  const off = (update: Uint8Array): number => updates.push(update)
-  writer.on('update', off)
-  const count = size >= 10_000 ? 400 : 2_000
-  for (let i = 0; i < count; i++) writerRoot.set(keys[pick(size)]!, size + i)
-  writer.off('update', off)
-  let next = 0
-  const apply = perCall(() => Y.applyUpdate(reader, updates[next++ % count]!, 'remote'))
+  const made: Uint8Array[] = []
+  writer.on('update', (update: Uint8Array) => made.push(update))
+  let value = size
+  const makeUpdates = (doc: () => void): Uint8Array[] => {
+    made.length = 0
+    for (let i = 0; i < FRESH_BATCH; i++) doc()
+    return made.splice(0)
+  }
+  let updates = makeUpdates(() => writerRoot.set(keys[pick(size)]!, value++))
+  const apply = perCallUndone(
+    FRESH_BATCH,
+    (i) => Y.applyUpdate(reader, updates[i]!, 'remote'),
+    () => (updates = makeUpdates(() => writerRoot.set(keys[pick(size)]!, value++))),
+  )
   if (readerRoot.size !== size || Object.keys(snapshot).length !== size) throw new Error('the reader lost keys')
   // The same on a Y.Map (no snapshot: Y.Map has none).
   const mapWriter = new Y.Doc()
@@ -217,12 +227,15 @@ function remoteRow(size: number): { row: Cell[]; figures: Record<string, number>
   mapWriter.transact(() => keys.forEach((key, i) => map.set(key, i)))
   const mapReader = new Y.Doc()
   Y.applyUpdate(mapReader, Y.encodeStateAsUpdate(mapWriter))
-  const mapUpdates: Uint8Array[] = []
-  mapWriter.on('update', (update: Uint8Array) => mapUpdates.push(update))
+  mapWriter.on('update', (update: Uint8Array) => made.push(update))
   const mapPick = prng()
-  for (let i = 0; i < count; i++) map.set(keys[mapPick(size)]!, size + i)
-  next = 0
-  const mapApply = perCall(() => Y.applyUpdate(mapReader, mapUpdates[next++ % count]!, 'remote'))
+  let mapUpdates = makeUpdates(() => map.set(keys[mapPick(size)]!, value++))
+  const mapApply = perCallUndone(
+    FRESH_BATCH,
+    (i) => Y.applyUpdate(mapReader, mapUpdates[i]!, 'remote'),
+    () => (mapUpdates = makeUpdates(() => map.set(keys[mapPick(size)]!, value++))),
+  )
+  if (mapReader.getMap('root').size !== size) throw new Error('the map reader lost keys')
   return { row: [size, round(apply, 1), round(mapApply, 1)], figures: { applyAndSnapshot: apply, mapApply } }
 }
 
