@@ -7,24 +7,13 @@
  * same one a relay would hold, since both sides apply the same updates to a `gc: true` doc.
  */
 import * as Y from 'yjs'
-import { type Memory, SyncedDict, type WebSocketLike, createClient } from '@remem/client'
+import { type Memory, SyncedDict, createClient } from '@remem/client'
 import { type Cell, type Suite, formatBytes, now, round } from './lib.ts'
+import { NeverOpenSocket } from '../packages/client/src/__tests__/helpers/NeverOpenSocket.ts'
 
 const OVERWRITES = 100_000
 
 const ratio = (value: number): string => `${value >= 10 ? Math.round(value) : value.toFixed(1)}×`
-
-/** A WebSocket that never connects: the client stays offline and keeps every change. */
-class NeverOpenSocket implements WebSocketLike {
-  binaryType = 'arraybuffer'
-  readyState = 0
-  onopen = null
-  onclose = null
-  onerror = null
-  onmessage = null
-  send(): void {}
-  close(): void {}
-}
 
 interface Case {
   name: string

@@ -8,29 +8,18 @@
  * `MemorySync` applies a relay's frame, so the figure is the model's cost, not the socket's.
  */
 import * as Y from 'yjs'
-import { type SyncedList, type WebSocketLike, createClient } from '@remem/client'
+import { type SyncedList, createClient } from '@remem/client'
 import { getRoot } from '../packages/client/src/model/layout.ts'
 import { SnapshotCache } from '../packages/client/src/model/SnapshotCache.ts'
 import { createViewContext } from '../packages/client/src/model/ViewContext.ts'
 import { type Cell, type Suite, cpuNow, median, now, round } from './lib.ts'
+import { NeverOpenSocket } from '../packages/client/src/__tests__/helpers/NeverOpenSocket.ts'
 
 /** Sizes measured; `REMEM_BENCH_MODEL_SIZES=10,100` picks others (the scanning code needs minutes at 10,000). */
 const SIZES = (process.env.REMEM_BENCH_MODEL_SIZES ?? '10,100,1000,10000').split(',').map(Number)
 /** Samples per figure (the median is printed); each sample runs for at least SAMPLE_MS. */
 const SAMPLES = 5
 const SAMPLE_MS = 50
-
-/** A WebSocket that never connects: the client stays offline and keeps every change. */
-class NeverOpenSocket implements WebSocketLike {
-  binaryType = 'arraybuffer'
-  readyState = 0
-  onopen = null
-  onclose = null
-  onerror = null
-  onmessage = null
-  send(): void {}
-  close(): void {}
-}
 
 /** A fast seeded generator, so that every run touches the same keys and positions. */
 function prng(seed = 1): (below: number) => number {

@@ -9,19 +9,7 @@ import { unwrap } from '../offline/envelope.ts'
 import { allocatePooled, ownBuffer } from '../offline/bytePool.ts'
 import { createMemoryStorage } from '../offline/memoryStorage.ts'
 import type { MemoryStorage, StorageAdapter, StoredState } from '../offline/Storage.ts'
-import type { WebSocketLike } from '../connection/Connection.ts'
-
-/** A WebSocket that never connects: the client stays offline and stores every change. */
-class NeverOpenSocket implements WebSocketLike {
-  binaryType = 'arraybuffer'
-  readyState = 0
-  onopen = null
-  onclose = null
-  onerror = null
-  onmessage = null
-  send(): void {}
-  close(): void {}
-}
+import { NeverOpenSocket } from './helpers/NeverOpenSocket.ts'
 
 /** An app's storage adapter that keeps the arrays it is given, as they are. */
 function recordingAdapter(kind: 'indexeddb' | 'memory'): { adapter: StorageAdapter; appended: Uint8Array[] } {

@@ -1,18 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createClient } from '../createClient.ts'
-import type { WebSocketLike } from '../connection/Connection.ts'
-
-/** A WebSocket that never opens: the client stays offline and keeps its changes pending. */
-class NeverOpens implements WebSocketLike {
-  binaryType = 'arraybuffer'
-  readyState = 0
-  onopen = null
-  onclose = null
-  onerror = null
-  onmessage = null
-  send(): void {}
-  close(): void {}
-}
+import { NeverOpenSocket } from './helpers/NeverOpenSocket.ts'
 
 type Listener = (event: Event) => void
 const scope = globalThis as unknown as {
@@ -36,7 +24,7 @@ describe('warnOnUnload', () => {
     }
     const client = createClient({
       url: 'ws://relay.invalid',
-      WebSocket: NeverOpens,
+      WebSocket: NeverOpenSocket,
       warnOnUnload: true,
     })
     const mem = client.memory('unload')
@@ -54,7 +42,7 @@ describe('warnOnUnload', () => {
     const listeners: string[] = []
     scope.addEventListener = (type) => listeners.push(type)
     scope.removeEventListener = () => {}
-    const client = createClient({ url: 'ws://relay.invalid', WebSocket: NeverOpens })
+    const client = createClient({ url: 'ws://relay.invalid', WebSocket: NeverOpenSocket })
     client.memory('unload').set('a', 1)
     expect(listeners).not.toContain('beforeunload')
     await client.close()
