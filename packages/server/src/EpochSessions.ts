@@ -104,27 +104,24 @@ export class EpochSessions {
     void this.store.endedVector(this.room.name, epoch).then(
       (vector) => {
         this.ended.set(epoch, vector)
-        state.fetching = false
-        if (this.waits(session, state)) this.sendFrame(session, state, vector)
+        this.deliver(session, state, vector)
       },
       () => {
-        if (!this.waits(session, state)) {
-          state.fetching = false
-          return
-        }
-        const retry = setTimeout(() => {
-          if (!this.waits(session, state)) {
-            state.fetching = false
-            return
-          }
+        if (!this.waits(session, state)) return this.deliver(session, state, null)
+        setTimeout(() => {
+          // Another session of the room may have fetched it meanwhile.
           const known = this.knownVector(state.epoch)
-          if (known === undefined) return this.fetch(session, state, Math.min(retryMs * 2, FETCH_RETRY_MAX_MS))
-          state.fetching = false
-          this.sendFrame(session, state, known)
-        }, retryMs)
-        retry.unref()
+          if (known !== undefined || !this.waits(session, state)) return this.deliver(session, state, known ?? null)
+          this.fetch(session, state, Math.min(retryMs * 2, FETCH_RETRY_MAX_MS))
+        }, retryMs).unref()
       },
     )
+  }
+
+  /** The fetch for `state` is over: EPOCH goes out if the session still waits for it. */
+  private deliver(session: ClientSession, state: SessionEpoch, vector: Uint8Array | null): void {
+    state.fetching = false
+    if (this.waits(session, state)) this.sendFrame(session, state, vector)
   }
 
   /** The session is still in the room, tracked as `state`, and waits for its EPOCH. */
