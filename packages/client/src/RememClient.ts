@@ -1,7 +1,6 @@
 /**
  * A connection to one relay and the memories opened through it.
  */
-import * as Y from 'yjs'
 import {
   Connection,
   type ConnectionState,
@@ -20,6 +19,7 @@ import {
 } from './errors.ts'
 import { ClientInspector } from './inspect/ClientInspector.ts'
 import { Memory } from './Memory.ts'
+import { MemoryDoc } from './model/MemoryDoc.ts'
 import { MemorySync } from './MemorySync.ts'
 import { FallbackStorage } from './offline/FallbackStorage.ts'
 import { createIndexedDbStorage } from './offline/indexedDbStorage.ts'
@@ -201,7 +201,7 @@ export class RememClient {
     if (!memory) {
       const sync = new MemorySync({
         name,
-        doc: new Y.Doc({ gc: true }),
+        doc: new MemoryDoc({ gc: true }),
         connection: this.connection,
         storage: this.storage.open(this.url, name, this.clientId),
         storageKind: () => this.storage.kind,
