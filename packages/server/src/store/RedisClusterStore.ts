@@ -12,6 +12,7 @@ import { RedisStore, type RedisStoreOptions } from './RedisStore.ts'
 import { type RedisClusterTarget, describeCluster } from './clusterNodes.ts'
 import { createClusterConnection } from './redisClusterConnection.ts'
 import { appendScript } from './redisScripts.ts'
+import { writeOncePerTurn } from './writesPerTurn.ts'
 
 /** Options of {@link RedisClusterStore.connectCluster}. */
 export interface RedisClusterStoreOptions extends Omit<RedisStoreOptions, 'redis'> {
@@ -45,6 +46,9 @@ export class RedisClusterStore extends RedisStore {
     this.cluster = cluster
     this.location = describeCluster(options.cluster)
     this.ownsConnection = true
+    // Each node's commands of one event-loop turn leave in one socket write (writesPerTurn.ts).
+    for (const node of cluster.nodes()) writeOncePerTurn(node)
+    cluster.on('+node', (node: Redis) => writeOncePerTurn(node))
   }
 
   /**

@@ -5,6 +5,7 @@ import type { RedisOptions } from 'ioredis'
 import { isConnectionLoss } from './connectionLoss.ts'
 import { durabilityWarning, readDurability } from './durability.ts'
 import { type PresenceBus, RedisPresenceBus } from './PresenceBus.ts'
+import { writeOncePerTurn } from './writesPerTurn.ts'
 import { handleResubscriptions, whenReady } from './redisReady.ts'
 import { appendScript, compactScript, loadScript, readSinceScript, switchEpochScript } from './redisScripts.ts'
 import {
@@ -163,6 +164,8 @@ export class RedisStore implements Store {
     const given = options.redis
     this.ownsConnection = !isClient(given)
     const redis = isClient(given) ? given : createConnection(given)
+    // The commands of all memories in one event-loop turn leave in one socket write.
+    if (redis instanceof Redis) writeOncePerTurn(redis)
     this.ackReplicas = options.ackReplicas ?? 0
     this.ackTimeoutMs = options.ackTimeoutMs ?? 2000
     redis.defineCommand('rememAppend', { numberOfKeys: 3, lua: this.appendLua })
