@@ -62,6 +62,16 @@ function ratio(workload: Workload, remem: Sample[] | undefined, hocus: Sample[] 
   return `${times(first)} / ${times(m(remem, (s) => s.second) / m(hocus, (s) => s.second))}`
 }
 
+/** The Redis commands per update of the samples (medians), most frequent first, or null. */
+function redisCallsMedian(list: Sample[]): string | null {
+  const names = new Set(list.flatMap((x) => Object.keys(x.redisCalls ?? {})))
+  if (names.size === 0) return null
+  const per = [...names].map((name) => [name, median(list.map((x) => x.redisCalls?.[name] ?? 0))] as const)
+  const total = per.reduce((sum, [, n]) => sum + n, 0)
+  const shown = per.filter(([, n]) => n >= 0.01).sort((a, b) => b[1] - a[1])
+  return `${round(total, 2)} in all: ${shown.map(([name, n]) => `${name} ${round(n, 2)}`).join(', ')}`
+}
+
 const pct = (share: number): string => (Number.isFinite(share) ? `${Math.round(share * 100)}%` : '?')
 
 export const peers: Suite = {
@@ -169,6 +179,8 @@ export const peers: Suite = {
           list.reduce((sum, x) => sum + x.errors, 0),
           round(median(list.map((x) => x.load)), 2),
         ])
+        const calls = redisCallsMedian(list)
+        if (calls) details.notes!.push(`redis commands per update, ${w.id} ${NAMES[s]} (median of runs): ${calls}`)
         figures[key(w, s)] = {
           median: round(median(values), 2),
           second: list[0]!.second === null ? null : round(median(list.map((x) => x.second!)), 2),

@@ -4,6 +4,7 @@
  * no measurement inherits another's state; the suite interleaves systems (index.ts).
  */
 import os from 'node:os'
+import { Redis } from 'ioredis'
 import { ClientGroup, ServerProcess, cpuSeconds } from './processes.ts'
 import type { ServerKind } from './protocol.ts'
 
@@ -23,6 +24,8 @@ export interface Sample {
   firstError: string | null
   /** 1-minute load average at the end of the measurement. */
   load: number
+  /** Redis commands per acknowledged update during the measured phase, by command (throughput workloads). */
+  redisCalls?: Record<string, number>
 }
 
 export interface Env {
@@ -71,6 +74,30 @@ async function withServers<T>(env: Env, system: ServerKind, count: number, body:
   }
 }
 
+/** Calls of each Redis command so far (INFO commandstats), scripts and pub/sub included. */
+async function commandCalls(redisUrl: string): Promise<Map<string, number>> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  try {
+    await redis.connect()
+    const info = await redis.info('commandstats')
+    const calls = new Map<string, number>()
+    for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(match[1]!, Number(match[2]))
+    return calls
+  } finally {
+    redis.disconnect()
+  }
+}
+
+/** Commands per update between two {@link commandCalls} readings (INFO itself left out). */
+function callsPerUpdate(before: Map<string, number>, after: Map<string, number>, updates: number): Record<string, number> {
+  const per: Record<string, number> = {}
+  for (const [name, calls] of after) {
+    const made = calls - (before.get(name) ?? 0) - (name === 'info' ? 1 : 0)
+    if (made > 0 && updates > 0) per[name] = made / updates
+  }
+  return per
+}
+
 /** Closed-loop writers: `writers` of them over `docs` documents, acked updates/s. */
 export function writersWorkload(id: string, label: string, writers: number, docs: number, durationMs: number): Workload {
   return {
@@ -95,12 +122,15 @@ export function writersWorkload(id: string, label: string, writers: number, docs
         try {
           await group.next('measuring', 120_000)
           if (profiling) await server!.profile()
+          const callsBefore = await commandCalls(env.redisUrl)
           const meter = cpuMeter({ server: server!.pid, clients: group.pid, redis: env.redisPid })
           await group.next('measured')
           const cpu = meter()
+          const callsAfter = await commandCalls(env.redisUrl)
           if (profiling) await server!.profile(`${env.profileDir}/${names[0]}.cpuprofile`)
           const done = await group.next('done')
           return {
+            redisCalls: callsPerUpdate(callsBefore, callsAfter, done.acked!),
             value: (done.acked! / done.elapsedMs!) * 1000,
             second: null,
             cpu,
