@@ -13,6 +13,7 @@ import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import { EpochPolicy } from './EpochRebuild.ts'
 import { EpochSessions } from './EpochSessions.ts'
+import { OwnAppends } from './OwnAppends.ts'
 import type { Logger } from './logger.ts'
 import type { ClientSession } from './ClientSession.ts'
 import { PresenceLink } from './PresenceLink.ts'
@@ -89,6 +90,8 @@ export class MemoryRoom {
   private readonly sessionEpochs: EpochSessions
   /** Id of the last entry this room appended. */
   private appendedId = '0-0'
+  /** Entries this room appended whose broadcast has not come back: not applied again. */
+  private readonly ownAppends = new OwnAppends()
   /** When to measure the document and start a new epoch. */
   readonly epochs: EpochPolicy
   /** True while the document is replaced by a new epoch's (nothing is fanned out or queued). */
@@ -199,7 +202,8 @@ export class MemoryRoom {
       .then(async () => {
         if (this.closed || compareIds(message.id, this.lastId) <= 0) return
         if (message.prevId === this.lastId) {
-          this.applyStored(message.update)
+          // This room's own append comes back too: its document already holds the update.
+          if (message.origin !== this.options.relayId || !this.ownAppends.take(message.id, message.update)) this.applyStored(message.update)
           this.epochs.appended(message.update.byteLength)
           this.lastId = message.id
         } else {
@@ -299,6 +303,7 @@ export class MemoryRoom {
       this.switching = false
     }
     this.epoch = epoch
+    this.ownAppends.clear()
     const dropped = this.queue.filter((item) => item.epoch !== epoch).length
     if (dropped > 0 && !this.flushing) {
       this.queue = this.queue.filter((item) => item.epoch === epoch)
@@ -485,12 +490,15 @@ export class MemoryRoom {
         try {
           if (updates.length > 0) {
             const merged = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates)
+            this.ownAppends.begin(merged)
             const result = await this.options.store.append(this.name, [merged], this.options.relayId, epoch)
             this.epochs.appended(merged.byteLength)
             this.appendedId = result.ids.at(-1) ?? this.appendedId
+            this.ownAppends.end(result.ids, this.lastId)
             if (result.logLength >= this.options.compactAfter || this.epochs.due) void this.compact()
           }
         } catch (error) {
+          this.ownAppends.end(null, this.lastId)
           if (error instanceof EpochChangedError || epoch !== this.epoch) {
             // Another relay started a new epoch: follow it; what was queued here is dropped.
             await this.followEpoch().catch(() => undefined)
