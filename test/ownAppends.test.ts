@@ -3,23 +3,13 @@
  * "Relay hot path"): its document already holds them. It still follows the log's id chain
  * past them, and still applies what other relays append. Counts transactions, not times.
  */
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import type { Transaction } from 'yjs'
 import type { MemoryRoom } from '../packages/server/src/MemoryRoom.ts'
 import { connect, eventually, startRelay } from './helpers.ts'
-import { type RedisServer, startRedis } from './redisServer.ts'
+import { useRedisFile } from './redisFile.ts'
 
-let server: RedisServer
-const cleanups: Array<() => unknown> = []
-beforeAll(async () => {
-  server = await startRedis()
-})
-afterAll(async () => {
-  await server.stop()
-})
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
+const file = useRedisFile()
 
 /** Counts the room's transactions that applied an update from the store (broadcast or log). */
 function storeTransactions(room: MemoryRoom): () => number {
@@ -32,12 +22,12 @@ function storeTransactions(room: MemoryRoom): () => number {
 }
 
 it("skips applying the relay's own appends on their broadcast, and applies the other relay's", async () => {
-  const relayA = await startRelay({ redis: server.url, idleUnloadMs: 60_000 })
-  const relayB = await startRelay({ redis: server.url, idleUnloadMs: 60_000 })
-  cleanups.push(() => relayA.close(), () => relayB.close())
+  const relayA = await startRelay({ redis: file.server.url, idleUnloadMs: 60_000 })
+  const relayB = await startRelay({ redis: file.server.url, idleUnloadMs: 60_000 })
+  file.cleanups.push(() => relayA.close(), () => relayB.close())
   const clientA = connect(relayA.url)
   const clientB = connect(relayB.url)
-  cleanups.push(() => clientA.close(), () => clientB.close())
+  file.cleanups.push(async () => clientA.close(), async () => clientB.close())
   const onA = clientA.memory('echo')
   const onB = clientB.memory('echo')
   await eventually(() => expect([onA.status.connection, onB.status.connection]).toEqual(['online', 'online']))
