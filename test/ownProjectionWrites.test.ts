@@ -89,6 +89,19 @@ describe('own projection writes', () => {
     expect(store.projection.ownWriteStats!.skipped).toBe(20 + 40 + 1)
   })
 
+  it('proves the writes of many memories settled in one turn with one PING', async () => {
+    const { store, settled } = await watchedStore()
+    await settled()
+    const { commands, stop } = await monitor()
+    const names = Array.from({ length: 10 }, (_, i) => `turn${i}`)
+    const results = await Promise.all(names.map((name) => store.projection.write(name, [{ key: 'k', value: name }])))
+    expect(results.map((result) => result.written)).toEqual(names.map(() => 1))
+    expect(await settled()).toEqual([])
+    stop()
+    expect(commands.filter(([name]) => name === 'ping')).toHaveLength(1)
+    expect(store.projection.ownWriteStats!.skipped).toBe(10)
+  })
+
   it('passes on another client’s write landing right after or right before its own', async () => {
     const { store, settled } = await watchedStore()
     const other = new Redis(server.url)

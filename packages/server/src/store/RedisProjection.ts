@@ -274,7 +274,10 @@ export class RedisProjection implements Projection {
       const split = splitProjectionKey(this.prefix, fullKey)
       if (split) listener({ ...split, event })
     }
-    const own = new OwnWriteEvents(deliver, () => barrier(subscriber))
+    const own = new OwnWriteEvents(
+      deliver,
+      sharedPerTurn(() => barrier(subscriber)),
+    )
     this.ownWrites = own
     let connectedOnce = false
     subscriber.on('ready', () => {
@@ -327,6 +330,24 @@ async function barrier(subscriber: Redis): Promise<boolean> {
     return await Promise.race([subscriber.ping().then(() => true, () => false), timeout])
   } finally {
     clearTimeout(timer)
+  }
+}
+
+/**
+ * `barrier` shared by the callers of one event-loop turn (the projection writes of many
+ * memories settle together): one PING, sent once the turn's I/O is handled, hence after each
+ * of them asked, so behind every event any of them waits for.
+ */
+function sharedPerTurn(barrier: () => Promise<boolean>): () => Promise<boolean> {
+  let next: Promise<boolean> | null = null
+  return () => {
+    next ??= new Promise<boolean>((resolve) => {
+      setImmediate(() => {
+        next = null
+        barrier().then(resolve, () => resolve(false))
+      })
+    })
+    return next
   }
 }
 
