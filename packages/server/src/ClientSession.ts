@@ -32,6 +32,7 @@ import type { RelayLimits } from './limits/limits.ts'
 import type { Logger } from './logger.ts'
 import type { MemoryRoom } from './MemoryRoom.ts'
 import type { RelayMetrics } from './ops/metrics.ts'
+import { atTurnEnd } from './turnEnd.ts'
 
 /** WebSocket close code for an unexpected condition on the relay (RFC 6455). */
 const INTERNAL_ERROR = 1011
@@ -39,6 +40,8 @@ const INTERNAL_ERROR = 1011
 const POLICY_VIOLATION = 1008
 /** How long a slow consumer gets to take its close frame before its socket is destroyed. */
 const SLOW_CONSUMER_GRACE_MS = 1000
+/** Bytes held by a socket's cork that are sent at once, before the end of the turn. */
+const CORKED_BYTES_SENT_AT_ONCE = 16 * 1024
 /** Longest close reason WebSocket allows, in bytes. */
 const MAX_REASON_BYTES = 123
 
@@ -72,7 +75,7 @@ export class ClientSession {
   private sawFrame = false
   private killTimer: ReturnType<typeof setTimeout> | null = null
   private closed = false
-  /** The TCP socket is corked until the end of this tick (see `send`). */
+  /** The TCP socket is corked until the end of this event-loop turn (see `send`). */
   private corked = false
   /** Bytes sent while corked: held back by the cork, not by a client that does not read. */
   private corkedBytes = 0
@@ -129,23 +132,36 @@ export class ClientSession {
       this.killTimer.unref()
       return
     }
-    this.corkUntilNextTick()
+    this.corkUntilTurnEnds()
     if (this.corked) this.corkedBytes += frame.byteLength
     this.socket.send(frame)
+    // Batching pays for small frames; past this many bytes they go now, so that what the
+    // next send checks against maxBufferedBytes is what the client has not read.
+    if (this.corkedBytes >= CORKED_BYTES_SENT_AT_ONCE) this.sendCorked()
+  }
+
+  /** Sends what the cork holds now, and stays corked until the end of the turn. */
+  private sendCorked(): void {
+    const tcp = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket
+    if (!tcp) return
+    tcp.uncork()
+    tcp.cork()
+    this.corkedBytes = 0
   }
 
   /**
-   * Frames sent to one socket in one tick (an ACK and the fan-out of other updates, many
-   * fan-outs under load) leave in one write instead of one syscall each: the TCP socket is
-   * corked at the first and uncorked after the tick. ws keeps its TCP socket as `_socket`.
+   * Frames sent to one socket in one event-loop turn (an ACK and the fan-out of other
+   * updates; under load, the fan-outs of every writer whose frames the turn read) leave in
+   * one write instead of one syscall each: the TCP socket is corked at the first and uncorked
+   * at the end of the turn (`atTurnEnd`). ws keeps its TCP socket as `_socket`.
    */
-  private corkUntilNextTick(): void {
+  private corkUntilTurnEnds(): void {
     if (this.corked) return
     const tcp = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket
     if (!tcp) return
     this.corked = true
     tcp.cork()
-    process.nextTick(() => {
+    atTurnEnd(() => {
       this.corked = false
       this.corkedBytes = 0
       tcp.uncork()

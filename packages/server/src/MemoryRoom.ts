@@ -461,13 +461,14 @@ export class MemoryRoom {
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
     if (this.switching) return
-    const receivers = [...this.sessions].filter((session) => session !== origin)
-    if (receivers.length > 0) {
+    // One frame for every other session; no array of receivers per update.
+    const receivers = this.sessions.size - (this.sessions.has(origin as ClientSession) ? 1 : 0)
+    if (receivers > 0) {
       const encoder = encoding.createEncoder()
       syncProtocol.writeUpdate(encoder, update)
       const payload = encoding.toUint8Array(encoder)
       const frame = encodeMessage({ type: MessageType.sync, name: this.name, payload })
-      for (const session of receivers) session.send(frame)
+      for (const session of this.sessions) if (session !== origin) session.send(frame)
     }
     // What a client changed is persisted as the effective update Yjs reports, so
     // duplicates and no-ops never reach the log.

@@ -4,8 +4,8 @@
  * ioredis writes every command to its socket as it is issued: with many memories, each
  * memory's append script and projection pipeline is a syscall of its own, issued from the
  * I/O callback of the client socket it came from. Here the socket is corked at the first
- * command of a turn and uncorked in `setImmediate`, which runs once the event loop has handled
- * every I/O callback of the turn: the commands of all memories leave in one `writev`.
+ * command of a turn and uncorked at its end (`atTurnEnd`, once the event loop has handled
+ * every I/O callback of the turn): the commands of all memories leave in one `writev`.
  *
  * Nothing is reordered: the bytes leave in the order ioredis wrote them, and ioredis matches
  * replies to its command queue in that same order (MULTI/EXEC, SELECT and the handshake
@@ -15,6 +15,7 @@
  * every command of its queue, and the store acknowledges nothing it did not get a reply for.
  */
 import type { Redis } from 'ioredis'
+import { atTurnEnd } from '../turnEnd.ts'
 
 interface Corkable {
   writable: boolean
@@ -45,7 +46,7 @@ export function writeOncePerTurn<C extends Redis>(connection: C): C {
     // A new socket after a reconnect is corked on its first command like the first one.
     if (corked !== socket && socket?.writable) {
       if (corked) uncork()
-      else setImmediate(uncork)
+      else atTurnEnd(uncork)
       socket.cork()
       corked = socket
     }

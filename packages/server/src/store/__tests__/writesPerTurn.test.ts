@@ -8,6 +8,7 @@ import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { type RedisServer, startRedis } from '../../../../../test/redisServer.ts'
 import { redisProxy } from '../../../../../test/redisProxy.ts'
+import { countSocketWrites } from '../../../../../test/socketWrites.ts'
 import { RedisStore } from '../RedisStore.ts'
 import { EpochChangedError } from '../Store.ts'
 import { writeOncePerTurn } from '../writesPerTurn.ts'
@@ -24,22 +25,8 @@ afterAll(async () => {
   await redis.stop()
 })
 
-/** Counts the writes `connection`'s current socket hands to the kernel (one per `_write` or `_writev`). */
-function countWrites(connection: Redis): () => number {
-  type Write = (...args: unknown[]) => unknown
-  const socket = (connection as unknown as { stream: Socket & { _write: Write; _writev: Write } }).stream
-  let writes = 0
-  const { _write, _writev } = socket
-  socket._write = function (...args: unknown[]) {
-    writes++
-    return _write.apply(this, args)
-  }
-  socket._writev = function (...args: unknown[]) {
-    writes++
-    return _writev.apply(this, args)
-  }
-  return () => writes
-}
+/** Counts the writes of `connection`'s current socket. */
+const countWrites = (connection: Redis): (() => number) => countSocketWrites((connection as unknown as { stream: Socket }).stream)
 
 async function openStore(url = redis.url): Promise<{ store: RedisStore; connection: Redis }> {
   const store = await RedisStore.connect({ redis: url, prefix: `t${Math.random().toString(36).slice(2)}:` })
