@@ -1,0 +1,134 @@
+/**
+ * Issue 12's client hot path: the relay's frames that a client reads in one task (a reader
+ * that fell behind gets many in one piece of socket data) are applied in one transaction, in
+ * order, and a frame of another kind (an ACK, an EPOCH) is handled only after the updates
+ * before it.
+ */
+import { afterEach, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import type { RelayHandle } from '@remem/server'
+import type { WebSocketLike } from '@remem/client'
+import { connect, eventually, startRelay } from './helpers.ts'
+
+const cleanups: Array<() => Promise<unknown>> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+/** A WebSocket whose incoming frames can be held back, then delivered all in one task. */
+class HoldingSocket implements WebSocketLike {
+  static last: HoldingSocket | null = null
+  binaryType = 'arraybuffer'
+  onopen: ((event: unknown) => void) | null = null
+  onclose: ((event: { code: number; reason: string }) => void) | null = null
+  onerror: ((event: unknown) => void) | null = null
+  onmessage: ((event: { data: unknown }) => void) | null = null
+  holding = false
+  readonly held: unknown[] = []
+  private readonly inner: WebSocket
+
+  constructor(url: string) {
+    const inner = new WebSocket(url)
+    inner.binaryType = 'arraybuffer'
+    inner.onopen = (event) => this.onopen?.(event)
+    inner.onclose = (event) => this.onclose?.({ code: event.code, reason: event.reason })
+    inner.onerror = (event) => this.onerror?.(event)
+    inner.onmessage = (event) => {
+      if (this.holding) this.held.push(event.data)
+      else this.onmessage?.({ data: event.data })
+    }
+    this.inner = inner
+    HoldingSocket.last = this
+  }
+
+  get readyState(): number {
+    return this.inner.readyState
+  }
+
+  send(data: Uint8Array): void {
+    this.inner.send(data)
+  }
+
+  close(code?: number, reason?: string): void {
+    this.inner.close(code, reason)
+  }
+
+  /** Delivers every held frame, in order, in this task. */
+  release(): void {
+    this.holding = false
+    for (const data of this.held.splice(0)) this.onmessage?.({ data })
+  }
+}
+
+async function relay(): Promise<RelayHandle> {
+  const handle = await startRelay({ idleUnloadMs: 60_000 })
+  cleanups.push(() => handle.close())
+  return handle
+}
+
+function client(url: string, options: Parameters<typeof connect>[1] = {}): ReturnType<typeof connect> {
+  const c = connect(url, options)
+  cleanups.push(() => c.close())
+  return c
+}
+
+/** A reader on a holding socket and a writer, both synced on memory `name`. */
+async function readerAndWriter(handle: RelayHandle, name: string) {
+  const reader = client(handle.url, { WebSocket: HoldingSocket as unknown as typeof WebSocket })
+  const socket = HoldingSocket.last!
+  const read = reader.memory(name)
+  const writer = client(handle.url)
+  const write = writer.memory(name)
+  write.set('start', true)
+  await write.whenSynced()
+  await eventually(() => expect(read.get('start')).toBe(true))
+  return { reader, socket, read, writer, write }
+}
+
+it('applies the updates read in one task in one transaction, in order', async () => {
+  const handle = await relay()
+  const { socket, read, write, reader } = await readerAndWriter(handle, 'batch')
+  let notified = 0
+  read.subscribe(() => notified++)
+  socket.holding = true
+  for (let i = 1; i <= 5; i++) {
+    write.set('n', i)
+    write.set(`k${i}`, i)
+    await write.whenSynced()
+  }
+  await eventually(() => expect(socket.held.length).toBeGreaterThanOrEqual(5))
+  socket.release()
+  await new Promise((resolve) => setTimeout(resolve, 0))
+  expect(notified).toBe(1)
+  expect(read.toJSON()).toEqual(write.toJSON())
+  expect(read.get('n')).toBe(5)
+  expect(reader.errors).toEqual([])
+})
+
+it('handles an EPOCH only after the updates of the old epoch that came before it', async () => {
+  const handle = await relay()
+  const { socket, read, write, reader } = await readerAndWriter(handle, 'batch-epoch')
+  socket.holding = true
+  for (let i = 1; i <= 3; i++) {
+    write.set(`k${i}`, i)
+    await write.whenSynced()
+  }
+  const room = handle.relay.rooms.get('batch-epoch')!
+  await room.whenPersisted()
+  await room.whenCompacted()
+  const epoch = room.epoch
+  await room.compact(true)
+  expect(room.epoch).toBe(epoch + 1)
+  await eventually(() => expect(socket.held.length).toBeGreaterThanOrEqual(4))
+  socket.release()
+  write.set('after', true)
+  await write.whenSynced()
+  await eventually(() => expect(read.get('after')).toBe(true))
+  expect(read.toJSON()).toEqual(write.toJSON())
+  const fresh = client(handle.url).memory('batch-epoch')
+  await eventually(() => expect(fresh.toJSON()).toEqual(write.toJSON()))
+  read.set('mine', 1)
+  await read.whenSynced()
+  await eventually(() => expect(fresh.get('mine')).toBe(1))
+  expect(reader.errors).toEqual([])
+})
