@@ -20,7 +20,7 @@ import { NeverOpenSocket } from '../packages/client/src/__tests__/helpers/NeverO
 const SIZES = (process.env.REMEM_BENCH_MODEL_SIZES ?? '10,100,1000,10000').split(',').map(Number)
 /** Samples per figure (the median is printed); each sample runs for at least SAMPLE_MS. */
 const SAMPLES = 5
-const SAMPLE_MS = 50
+const SAMPLE_MS = 200
 
 /** A fast seeded generator, so that every run touches the same keys and positions. */
 function prng(seed = 1): (below: number) => number {
