@@ -1,4 +1,5 @@
 import * as Y from 'yjs'
+import { MemoryDoc } from '../model/MemoryDoc.ts'
 import { unwrap, wrap } from './envelope.ts'
 
 /**
@@ -10,7 +11,9 @@ export function mergeDocs(stored: Uint8Array, current: Uint8Array): Uint8Array {
   const a = unwrap(stored)
   const b = unwrap(current)
   if (a.epoch !== b.epoch) return a.epoch > b.epoch ? stored : current
-  const doc = new Y.Doc({ gc: true })
+  // A fixed guid: a document that lives for one merge needs no random one (uuidv4 was a
+  // third of a reader's checkpoint).
+  const doc = new MemoryDoc({ gc: true, guid: 'remem-merge' })
   try {
     Y.applyUpdate(doc, a.update)
     Y.applyUpdate(doc, b.update)
