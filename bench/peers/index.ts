@@ -10,8 +10,10 @@
  *   --systems=remem,...   only these systems
  *   --profile             remem only, 1 and 10 writers, the relay's measured phase under V8's
  *                         CPU profiler (as --cpu-prof): prints the functions with the most self time
+ *   --profile-dir=DIR     with --profile: keep the .cpuprofile files in DIR (open them in DevTools)
+ *   --runs=N              repetitions (default 3; 1 with --quick or --profile)
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Redis } from 'ioredis'
@@ -84,13 +86,16 @@ export const peers: Suite = {
     const profiling = process.argv.includes('--profile')
     const only = flag('only')?.split(',') ?? (profiling ? ['w1', 'w10'] : null)
     const systems = (flag('systems')?.split(',') as ServerKind[] | undefined) ?? (profiling ? ['remem'] : ALL_SYSTEMS)
-    const runs = quick || profiling ? 1 : 3
+    const runs = Number(flag('runs') ?? (quick || profiling ? 1 : 3))
     const selected = workloads(quick).filter((w) => !only || only.includes(w.id))
     const redisServer = await ctx.redis()
     const redis = new Redis(redisServer.url)
     ctx.defer(() => redis.disconnect())
-    const profileDir = profiling ? mkdtempSync(path.join(os.tmpdir(), 'remem-prof-')) : undefined
-    if (profileDir) ctx.defer(() => rmSync(profileDir, { recursive: true, force: true }))
+    // --profile-dir=DIR keeps the .cpuprofile files there (for DevTools); else a temporary directory.
+    const keptDir = flag('profile-dir')
+    const profileDir = profiling ? (keptDir ? path.resolve(keptDir) : mkdtempSync(path.join(os.tmpdir(), 'remem-prof-'))) : undefined
+    if (profileDir && keptDir) mkdirSync(profileDir, { recursive: true })
+    if (profileDir && !keptDir) ctx.defer(() => rmSync(profileDir, { recursive: true, force: true }))
     let counter = 0
     const env: Env = {
       redisUrl: redisServer.url,
@@ -187,6 +192,7 @@ export const peers: Suite = {
           runs: values.map((v) => round(v, 2)),
           cpu: Object.fromEntries(labels.map((label) => [label, round(median(list.map((x) => x.cpu[label] ?? Number.NaN)), 2)])),
           serverCpuUsPerUpdate: perUpdate,
+          serverCpuUsPerUpdateRuns: w.kind === 'throughput' ? list.map((x) => round(((x.cpu.server ?? Number.NaN) / x.value) * 1e6, 1)) : null,
           lost,
           behind: list.reduce((sum, x) => sum + x.behind, 0),
           errors: list.reduce((sum, x) => sum + x.errors, 0),
