@@ -186,12 +186,20 @@ export const peers: Suite = {
         ])
         const calls = redisCallsMedian(list)
         if (calls) details.notes!.push(`redis commands per update, ${w.id} ${NAMES[s]} (median of runs): ${calls}`)
+        const syscalls = list.every((x) => x.serverSyscalls) ? list.map((x) => x.serverSyscalls!) : null
+        if (syscalls) {
+          const of = (pick: (x: { reads: number; writes: number; switches: number }) => number): number => round(median(syscalls.map(pick)), 2)
+          details.notes!.push(
+            `server syscalls per update, ${w.id} ${NAMES[s]} (median of runs): ${of((x) => x.reads)} reads, ${of((x) => x.writes)} writes, ${of((x) => x.switches)} context switches`,
+          )
+        }
         figures[key(w, s)] = {
           median: round(median(values), 2),
           second: list[0]!.second === null ? null : round(median(list.map((x) => x.second!)), 2),
           runs: values.map((v) => round(v, 2)),
           cpu: Object.fromEntries(labels.map((label) => [label, round(median(list.map((x) => x.cpu[label] ?? Number.NaN)), 2)])),
           serverCpuUsPerUpdate: perUpdate,
+          serverSyscallsPerUpdate: list[0]!.serverSyscalls ? list.map((x) => x.serverSyscalls) : null,
           serverCpuUsPerUpdateRuns: w.kind === 'throughput' ? list.map((x) => round(((x.cpu.server ?? Number.NaN) / x.value) * 1e6, 1)) : null,
           lost,
           behind: list.reduce((sum, x) => sum + x.behind, 0),

@@ -4,7 +4,7 @@
  * process was saturated.
  */
 import { type ChildProcess, fork } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { ClientCommand, ClientJob, ClientMessage, ServerKind, ServerMessage, ServerRequest } from './protocol.ts'
 
@@ -21,6 +21,28 @@ export function cpuSeconds(pid: number | undefined): number {
     return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
   } catch {
     return Number.NaN
+  }
+}
+
+/**
+ * Read and write syscalls (`syscr`, `syscw` of /proc/<pid>/io: socket reads and writes
+ * included) and context switches (voluntary + involuntary, all threads) of process `pid` so
+ * far; NaNs if they cannot be read.
+ */
+export function syscallCounts(pid: number | undefined): { reads: number; writes: number; switches: number } {
+  const none = { reads: Number.NaN, writes: Number.NaN, switches: Number.NaN }
+  if (pid === undefined) return none
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8')
+    const field = (text: string, name: string): number => Number(new RegExp(`^${name}:\\s*(\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN)
+    let switches = 0
+    for (const thread of readdirSync(`/proc/${pid}/task`)) {
+      const status = readFileSync(`/proc/${pid}/task/${thread}/status`, 'utf8')
+      switches += field(status, 'voluntary_ctxt_switches') + field(status, 'nonvoluntary_ctxt_switches')
+    }
+    return { reads: field(io, 'syscr'), writes: field(io, 'syscw'), switches }
+  } catch {
+    return none
   }
 }
 

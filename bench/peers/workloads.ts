@@ -5,7 +5,7 @@
  */
 import os from 'node:os'
 import { Redis } from 'ioredis'
-import { ClientGroup, ServerProcess, cpuSeconds } from './processes.ts'
+import { ClientGroup, ServerProcess, cpuSeconds, syscallCounts } from './processes.ts'
 import type { ServerKind } from './protocol.ts'
 
 /** What one measurement of one system gives. */
@@ -26,6 +26,8 @@ export interface Sample {
   load: number
   /** Redis commands per acknowledged update during the measured phase, by command (throughput workloads). */
   redisCalls?: Record<string, number>
+  /** The server's read and write syscalls and context switches per acknowledged update (throughput workloads). */
+  serverSyscalls?: { reads: number; writes: number; switches: number }
 }
 
 export interface Env {
@@ -123,14 +125,21 @@ export function writersWorkload(id: string, label: string, writers: number, docs
           await group.next('measuring', 120_000)
           if (profiling) await server!.profile()
           const callsBefore = await commandCalls(env.redisUrl)
+          const syscallsBefore = syscallCounts(server!.pid)
           const meter = cpuMeter({ server: server!.pid, clients: group.pid, redis: env.redisPid })
           await group.next('measured')
           const cpu = meter()
+          const syscallsAfter = syscallCounts(server!.pid)
           const callsAfter = await commandCalls(env.redisUrl)
           if (profiling) await server!.profile(`${env.profileDir}/${names[0]}.cpuprofile`)
           const done = await group.next('done')
           return {
             redisCalls: callsPerUpdate(callsBefore, callsAfter, done.acked!),
+            serverSyscalls: {
+              reads: (syscallsAfter.reads - syscallsBefore.reads) / done.acked!,
+              writes: (syscallsAfter.writes - syscallsBefore.writes) / done.acked!,
+              switches: (syscallsAfter.switches - syscallsBefore.switches) / done.acked!,
+            },
             value: (done.acked! / done.elapsedMs!) * 1000,
             second: null,
             cpu,
