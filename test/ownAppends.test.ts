@@ -53,3 +53,22 @@ it("skips applying the relay's own appends on their broadcast, and applies the o
   expect(appliedOnA()).toBeGreaterThanOrEqual(1)
   await eventually(() => expect(roomA.lastId).toBe(roomB.lastId))
 })
+
+it('counts each appended entry once toward the stored size that triggers compaction', async () => {
+  const relay = await startRelay({ redis: file.server.url, idleUnloadMs: 60_000 })
+  file.cleanups.push(() => relay.close())
+  const client = connect(relay.url)
+  file.cleanups.push(async () => client.close())
+  const memory = client.memory('sized')
+  for (let i = 0; i < 20; i++) {
+    memory.set(`k${i}`, i)
+    await memory.whenSynced()
+  }
+  const room = relay.relay.rooms.get('sized')!
+  // Every broadcast is back (the room's lastId is the log's last id), none compacted away.
+  const entries = await file.redis.xrangeBuffer('remem:{memory:sized}:log', '-', '+')
+  await eventually(() => expect(room.lastId).toBe(entries.at(-1)![0].toString()))
+  expect(await file.redis.exists('remem:{memory:sized}:snapshot')).toBe(0)
+  const logBytes = entries.reduce((sum, [, fields]) => sum + fields[1]!.byteLength, 0)
+  expect(room.epochs.storedBytes).toBe(logBytes)
+})

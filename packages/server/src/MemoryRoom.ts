@@ -202,9 +202,12 @@ export class MemoryRoom {
       .then(async () => {
         if (this.closed || compareIds(message.id, this.lastId) <= 0) return
         if (message.prevId === this.lastId) {
-          // This room's own append comes back too: its document already holds the update.
-          if (message.origin !== this.options.relayId || !this.ownAppends.take(message.id, message.update)) this.applyStored(message.update)
-          this.epochs.appended(message.update.byteLength)
+          // This room's own append comes back too: its document already holds the update,
+          // and `flush` counted its bytes.
+          if (message.origin !== this.options.relayId || !this.ownAppends.take(message.id, message.update)) {
+            this.applyStored(message.update)
+            this.epochs.appended(message.update.byteLength)
+          }
           this.lastId = message.id
         } else {
           this.options.logger.warn('missed a broadcast; catching up from the log', {

@@ -138,10 +138,34 @@ export interface Store {
   close(): Promise<void>
 }
 
-/** Compares two log ids (`<ms>-<seq>`): negative, zero or positive. */
+/**
+ * Compares two log ids (`<ms>-<seq>`, a missing seq counting as 0): negative, zero or
+ * positive. Compares the decimal digits as numbers of any size, without parsing them (it
+ * runs for every broadcast a room receives).
+ */
 export function compareIds(a: string, b: string): number {
-  const [am = 0n, as = 0n] = a.split('-').map(BigInt)
-  const [bm = 0n, bs = 0n] = b.split('-').map(BigInt)
-  if (am !== bm) return am < bm ? -1 : 1
-  return as === bs ? 0 : as < bs ? -1 : 1
+  if (a === b) return 0
+  const aDash = dashOf(a)
+  const bDash = dashOf(b)
+  const aSeq = Math.min(aDash + 1, a.length)
+  const bSeq = Math.min(bDash + 1, b.length)
+  return compareDecimals(a, 0, aDash, b, 0, bDash) || compareDecimals(a, aSeq, a.length, b, bSeq, b.length)
+}
+
+function dashOf(id: string): number {
+  const dash = id.indexOf('-')
+  return dash < 0 ? id.length : dash
+}
+
+/** Compares the decimal numbers `a[aFrom, aTo)` and `b[bFrom, bTo)` (empty: 0): -1, 0 or 1. */
+function compareDecimals(a: string, aFrom: number, aTo: number, b: string, bFrom: number, bTo: number): number {
+  while (aFrom < aTo && a.charCodeAt(aFrom) === 48) aFrom++
+  while (bFrom < bTo && b.charCodeAt(bFrom) === 48) bFrom++
+  const length = aTo - aFrom
+  if (length !== bTo - bFrom) return length < bTo - bFrom ? -1 : 1
+  for (let i = 0; i < length; i++) {
+    const difference = a.charCodeAt(aFrom + i) - b.charCodeAt(bFrom + i)
+    if (difference !== 0) return difference < 0 ? -1 : 1
+  }
+  return 0
 }
