@@ -7,7 +7,8 @@ import { durabilityWarning, readDurability } from './durability.ts'
 import { type PresenceBus, RedisPresenceBus } from './PresenceBus.ts'
 import { writeOncePerTurn } from './writesPerTurn.ts'
 import { handleResubscriptions, whenReady } from './redisReady.ts'
-import { appendScript, compactScript, loadScript, readSinceScript, switchEpochScript } from './redisScripts.ts'
+import { AppendBatch, type AppendCommands } from './AppendBatch.ts'
+import { appendManyScript, appendScript, compactScript, loadScript, readSinceScript, switchEpochScript } from './redisScripts.ts'
 import {
   type RedisTarget,
   describeRedisOptions,
@@ -144,6 +145,8 @@ export class RedisStore implements Store {
   protected readonly redis: Redis & RememCommands
   protected ownsConnection: boolean
   protected subscriber: Redis | null = null
+  /** Appends of one turn as one script call (one Redis without ackReplicas; see AppendBatch). */
+  private readonly batch: AppendBatch | null
   private readonly ackReplicas: number
   private readonly ackTimeoutMs: number
   private readonly channels = new Map<string, Channel>()
@@ -179,6 +182,10 @@ export class RedisStore implements Store {
     redis.defineCommand('rememReadSince', { numberOfKeys: 2, lua: readSinceScript })
     redis.defineCommand('rememCompact', { numberOfKeys: 2, lua: compactScript })
     this.redis = redis as Redis & RememCommands
+    // The keys of several memories span slots: on a cluster each memory appends on its own.
+    const batched = redis instanceof Redis && !sharded && this.ackReplicas === 0
+    if (batched) redis.defineCommand('rememAppendMany', { lua: appendManyScript })
+    this.batch = batched ? new AppendBatch(redis as Redis & AppendCommands) : null
     this.projection = this.createProjection(redis, options.keyspace ?? 'on')
     this.presence = new RedisPresenceBus(redis, sharded, (name) => `${this.channelOf(name)}:presence`)
     this.watch(redis, (up) => {
@@ -311,8 +318,18 @@ export class RedisStore implements Store {
 
   async append(name: string, updates: Uint8Array[], relayId: string, epoch?: number): Promise<AppendResult> {
     if (relayId.includes('|')) throw new Error(`relayId must not contain '|': ${relayId}`)
-    const args = [this.channelOf(name), relayId, epoch === undefined ? '' : String(epoch), ...updates.map(toBuffer)] as const
     const keys = [this.logKey(name), this.snapshotKey(name), this.epochKey(name)] as const
+    const channel = this.channelOf(name)
+    const expected = epoch === undefined ? '' : String(epoch)
+    if (this.batch) {
+      const [prevId, logLength, ...ids] = await this.batch
+        .append(keys, channel, relayId, expected, updates.map(toBuffer))
+        .catch((error: unknown) => {
+          throw epochError(name, error)
+        })
+      return { ids, prevId, logLength }
+    }
+    const args = [channel, relayId, expected, ...updates.map(toBuffer)] as const
     if (this.ackReplicas === 0) {
       const [prevId, logLength, ...ids] = await this.redis.rememAppend(...keys, ...args).catch((error: unknown) => {
         throw epochError(name, error)

@@ -47,36 +47,77 @@ end
 `
 
 /**
+ * Appends ARGV[first..last] to one memory (keys: log, snapshot, epoch) and publishes
+ * `<id>|<prevId>|<relayId>|<update>` for each on `channel`. Returns `{1, prevId, xlen, id...}`,
+ * or `{0, n}` (appending nothing) when `expected` is not '' and the memory is in epoch n.
+ */
+const appendOne = `
+local function appendOne(log, snapshot, epochKey, channel, relayId, expected, first, last)
+  if expected ~= '' then
+    local current = epochOf(epochKey)
+    if current ~= tonumber(expected) then return {0, current} end
+  end
+  local streamId = streamLast(log)
+  local upto = snapshotUpto(snapshot)
+  local prev = streamId
+  if isBefore(streamId, upto) then prev = upto end
+  local result = {1, prev, 0}
+  for i = first, last do
+    local id
+    if isBefore(streamId, prev) then
+      -- The stream is behind the snapshot (deleted by hand): continue after the snapshot.
+      local ms, seq = parseId(prev)
+      id = redis.call('XADD', log, string.format('%.0f-%.0f', ms, seq + 1), 'u', ARGV[i])
+    else
+      id = redis.call('XADD', log, '*', 'u', ARGV[i])
+    end
+    redis.call('PUBLISH', channel, id .. '|' .. prev .. '|' .. relayId .. '|' .. ARGV[i])
+    result[#result + 1] = id
+    streamId = id
+    prev = id
+  end
+  result[3] = redis.call('XLEN', log)
+  return result
+end
+`
+
+/**
  * ARGV: channel, relayId, epoch ('' for any), update... Appends each update, publishes
  * `<id>|<prevId>|<relayId>|<update>` for each, returns `{prevId, xlen, id...}`; an error
  * `EPOCH <n>` (appending nothing) when the memory is in epoch n, not the one given.
  */
-export const appendScript = `${helpers}
-if ARGV[3] ~= '' then
-  local current = epochOf(KEYS[3])
-  if current ~= tonumber(ARGV[3]) then return redis.error_reply('EPOCH ' .. current) end
-end
-local streamId = streamLast(KEYS[1])
-local upto = snapshotUpto(KEYS[2])
-local prev = streamId
-if isBefore(streamId, upto) then prev = upto end
-local result = {prev, 0}
-for i = 4, #ARGV do
-  local id
-  if isBefore(streamId, prev) then
-    -- The stream is behind the snapshot (deleted by hand): continue after the snapshot.
-    local ms, seq = parseId(prev)
-    id = redis.call('XADD', KEYS[1], string.format('%.0f-%.0f', ms, seq + 1), 'u', ARGV[i])
-  else
-    id = redis.call('XADD', KEYS[1], '*', 'u', ARGV[i])
-  end
-  redis.call('PUBLISH', ARGV[1], id .. '|' .. prev .. '|' .. ARGV[2] .. '|' .. ARGV[i])
-  result[#result + 1] = id
-  streamId = id
-  prev = id
-end
-result[2] = redis.call('XLEN', KEYS[1])
+export const appendScript = `${helpers}${appendOne}
+local result = appendOne(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], 4, #ARGV)
+if result[1] == 0 then return redis.error_reply('EPOCH ' .. result[2]) end
+table.remove(result, 1)
 return result
+`
+
+/**
+ * The appends of several memories in one call (one Redis only: the keys span slots). KEYS:
+ * log, snapshot and epoch of each memory in turn. ARGV per memory in turn: channel, relayId,
+ * epoch ('' for any), the number of updates, the updates. Returns one reply per memory, in
+ * order: `{1, prevId, xlen, id...}`; `{0, n}` when that memory is in epoch n (nothing of it
+ * appended); `{2, error}` when a command failed for it (a key of the wrong type): as with a
+ * call of its own, the other memories are appended all the same.
+ */
+export const appendManyScript = `${helpers}${appendOne}
+local replies = {}
+local at = 1
+for m = 1, #KEYS / 3 do
+  local count = tonumber(ARGV[at + 3])
+  local k = (m - 1) * 3
+  local ok, reply = pcall(appendOne, KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[at], ARGV[at + 1], ARGV[at + 2], at + 4, at + 3 + count)
+  if ok then
+    replies[m] = reply
+  elseif type(reply) == 'table' and reply.err then
+    replies[m] = {2, reply.err}
+  else
+    replies[m] = {2, tostring(reply)}
+  end
+  at = at + 4 + count
+end
+return replies
 `
 
 /** Returns `{snapshot value or nil, lastId, entries after the snapshot, epoch value or nil}`. */
