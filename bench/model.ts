@@ -201,7 +201,7 @@ function remoteRow(size: number): { row: Cell[]; figures: Record<string, number>
   const readerRoot = createViewContext(reader).dictView(getRoot(reader))
   const snapshots = new SnapshotCache(reader)
   let snapshot = snapshots.snapshot()
-  reader.on('update', () => {
+  reader.on('afterAllTransactions', () => {
     snapshot = snapshots.snapshot()
   })
   // Each update is applied once, made (untimed) in batches before it is needed: the figure is
@@ -259,7 +259,7 @@ function readersRow(size: number): { row: Cell[]; figures: Record<string, number
     Y.applyUpdate(doc, initial)
     const cache = new SnapshotCache(doc)
     cache.snapshot()
-    doc.on('update', () => {
+    doc.on('afterAllTransactions', () => {
       cache.snapshot()
       snapshots++
     })
@@ -365,7 +365,7 @@ export const model: Suite = {
           rows: remoteRows,
           notes: [
             `${how}; the model of a Memory (doc, views, snapshot cache), not the socket`,
-            'the snapshot is taken in the document\'s update listener, as a subscriber of a Memory would',
+            'the snapshot is taken when the document\'s transactions are done (afterAllTransactions), where a Memory calls its subscribers',
           ],
         },
         {

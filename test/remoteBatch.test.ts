@@ -132,3 +132,24 @@ it('handles an EPOCH only after the updates of the old epoch that came before it
   await eventually(() => expect(fresh.get('mine')).toBe(1))
   expect(reader.errors).toEqual([])
 })
+
+it('applies the relay updates without Yjs encoding them (no update listener), and still queues local changes', async () => {
+  const handle = await relay()
+  const { read, write } = await readerAndWriter(handle, 'no-encoding')
+  const observers = (read.doc as unknown as { _observers: Map<string, Set<unknown>> })._observers
+  const listenedDuring: boolean[] = []
+  read.doc.on('afterTransactionCleanup', (transaction: { local: boolean }) => {
+    if (!transaction.local) listenedDuring.push(observers.has('update'))
+  })
+  for (let i = 0; i < 3; i++) {
+    write.set('n', i)
+    await write.whenSynced()
+  }
+  await eventually(() => expect(read.get('n')).toBe(2))
+  expect(listenedDuring.length).toBeGreaterThan(0)
+  expect(listenedDuring.every((listened) => !listened)).toBe(true)
+  read.set('mine', true)
+  expect(read.status.pending).toBe(1)
+  await read.whenSynced()
+  await eventually(() => expect(write.get('mine')).toBe(true))
+})

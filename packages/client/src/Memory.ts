@@ -5,6 +5,7 @@
  */
 import type * as Y from 'yjs'
 import { AuthError, ClosedError, ValidationError } from './errors.ts'
+import { changedDocument } from './model/MemoryDoc.ts'
 import { keyPath } from './model/path.ts'
 import { toJson } from './model/validate.ts'
 import { dictSet } from './model/write.ts'
@@ -65,7 +66,8 @@ export class Memory extends SyncedDict {
     this.#doc = doc
     this.#sync = sync
     this.#snapshots = new SnapshotCache(doc)
-    doc.on('update', this.#notify)
+    doc.on('afterTransaction', this.#noteChange)
+    doc.on('afterAllTransactions', this.#notify)
   }
 
   /**
@@ -86,7 +88,20 @@ export class Memory extends SyncedDict {
     return this
   }
 
+  /** Whether a transaction changed the document since subscribers were last called. */
+  #changed = false
+
+  readonly #noteChange = (transaction: Y.Transaction): void => {
+    if (!this.#changed && changedDocument(transaction)) this.#changed = true
+  }
+
+  /**
+   * Calls the subscribers once the transactions under way are done (by then a local change is
+   * queued): once for all that those transactions changed.
+   */
   readonly #notify = (): void => {
+    if (!this.#changed) return
+    this.#changed = false
     if (this.#listeners.size === 0) return
     for (const listener of [...this.#listeners]) listener()
   }
@@ -167,7 +182,8 @@ export class Memory extends SyncedDict {
     this.#state.closed = true
     // Before the sync closes, so that others see this client leave at once.
     this.#presence?.destroy()
-    this.#sync.doc.off('update', this.#notify)
+    this.#sync.doc.off('afterTransaction', this.#noteChange)
+    this.#sync.doc.off('afterAllTransactions', this.#notify)
     this.#snapshots.destroy()
     await this.#sync.dispose()
   }

@@ -39,6 +39,7 @@ import { type Intent, describePath } from './intent/Intent.ts'
 import { recordIntent } from './intent/record.ts'
 import { replayIntents } from './intent/replay.ts'
 import { replaceDocument } from './model/epoch.ts'
+import { changedDocument } from './model/MemoryDoc.ts'
 import { unwrap, wrap } from './offline/envelope.ts'
 import { PendingChange } from './offline/PendingChange.ts'
 import type { MemoryStorage, QueueKey, StorageKind, StoredState } from './offline/Storage.ts'
@@ -74,6 +75,11 @@ export const TAB_ORIGIN = Symbol('remem.tab')
 const LOAD_ORIGIN = Symbol('remem.load')
 /** Origin of a new epoch's document replacing the local one (docs/DESIGN.md, "Epochs"). */
 const EPOCH_ORIGIN = Symbol('remem.epoch')
+
+/** Whether a transaction of `origin` is a change made here (queued and sent), not one received or loaded. */
+function isLocal(origin: unknown): boolean {
+  return origin !== LOAD_ORIGIN && origin !== REMOTE_ORIGIN && origin !== TAB_ORIGIN && origin !== EPOCH_ORIGIN
+}
 /** Delays before a memory's handshake is retried (after `loadFailed` or `clientIdTaken`). */
 const HANDSHAKE_RETRY: BackoffOptions = { minMs: 250, maxMs: 10_000 }
 /** Delays before a change refused as `memoryTooLarge` is offered again. */
@@ -179,7 +185,9 @@ export class MemorySync implements Channel {
       storage: options.storageKind(),
     })
     this.doc.on('beforeObserverCalls', this.onTransaction)
-    this.doc.on('update', this.onUpdate)
+    this.doc.on('beforeTransaction', this.onTransactionStart)
+    this.doc.on('afterTransaction', this.onTransactionEnd)
+    this.doc.on('afterAllTransactions', this.onTransactionsDone)
     this.tabs = options.tabs
       ? new TabChannel(options.tabs.channel, options.tabs.clientId, {
           onUpdate: (update) => this.applyFromTab(update),
@@ -244,7 +252,7 @@ export class MemorySync implements Channel {
   /** Records the intent of each local transaction, before Yjs collects what it deleted. */
   private readonly onTransaction = (transaction: Y.Transaction): void => {
     const origin = transaction.origin
-    if (origin === LOAD_ORIGIN || origin === REMOTE_ORIGIN || origin === TAB_ORIGIN || origin === EPOCH_ORIGIN) return
+    if (!isLocal(origin)) return
     if (transaction.changed.size === 0) return
     try {
       this.lastIntents = recordIntent(transaction)
@@ -254,12 +262,28 @@ export class MemorySync implements Channel {
     }
   }
 
+  /**
+   * Yjs encodes each transaction's update only while someone listens to `update`: this
+   * listens from the start of a local transaction (whose update is queued and sent) to the
+   * end of the transactions under way, so that applying the relay's updates encodes nothing
+   * (a fifth of a small memory's remote update).
+   */
+  private readonly onTransactionStart = (transaction: Y.Transaction): void => {
+    if (isLocal(transaction.origin)) this.doc.on('update', this.onUpdate)
+  }
+
+  private readonly onTransactionEnd = (transaction: Y.Transaction): void => {
+    const origin = transaction.origin
+    if ((origin === REMOTE_ORIGIN || origin === TAB_ORIGIN) && changedDocument(transaction)) this.scheduleCheckpoint()
+  }
+
+  private readonly onTransactionsDone = (): void => {
+    this.doc.off('update', this.onUpdate)
+  }
+
   private readonly onUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin === LOAD_ORIGIN || origin === EPOCH_ORIGIN) return
-    if (origin === REMOTE_ORIGIN || origin === TAB_ORIGIN) {
-      this.scheduleCheckpoint()
-      return
-    }
+    // Another's transaction that ended while a local one was under way: see onTransactionEnd.
+    if (!isLocal(origin)) return
     const intents = this.lastIntents
     this.lastIntents = null
     const change = this.queue(update, intents)
@@ -751,6 +775,9 @@ export class MemorySync implements Channel {
     this.cancelRehandshake()
     this.doc.off('update', this.onUpdate)
     this.doc.off('beforeObserverCalls', this.onTransaction)
+    this.doc.off('beforeTransaction', this.onTransactionStart)
+    this.doc.off('afterTransaction', this.onTransactionEnd)
+    this.doc.off('afterAllTransactions', this.onTransactionsDone)
     this.offConnection()
     this.tabs?.close()
     this.connection.unregister(this.name)

@@ -24,3 +24,16 @@ export class MemoryDoc extends Y.Doc {
     for (const listener of Array.from(listeners)) listener(...args)
   }
 }
+
+/**
+ * Whether `transaction` changed the document: deleted something or added content. The
+ * condition on which Yjs emits `update`, for listeners of `afterTransaction`, which Yjs
+ * emits after every transaction (no-ops included) without encoding anything.
+ */
+export function changedDocument(transaction: Y.Transaction): boolean {
+  if (transaction.deleteSet.clients.size > 0) return true
+  for (const [client, clock] of transaction.afterState) {
+    if (transaction.beforeState.get(client) !== clock) return true
+  }
+  return false
+}

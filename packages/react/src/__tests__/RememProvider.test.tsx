@@ -63,7 +63,10 @@ function counted(subscribe: Memory['subscribe'], kind: keyof typeof active): Mem
   }
 }
 
-/** Listeners of the document's `afterTransaction`: the snapshot cache's and undo's. */
+/**
+ * Listeners of the document's `afterTransaction`: the snapshot cache's, undo's, the memory's
+ * (which calls subscribers) and its sync's (which checkpoints what the relay sent).
+ */
 function transactionListeners(memory: Memory): number {
   const observers = (memory.doc as unknown as { _observers: Map<string, Set<unknown>> })._observers
   return observers.get('afterTransaction')?.size ?? 0
@@ -96,7 +99,7 @@ describe('RememProvider', () => {
     // One each: useSharedMemory, useSyncStatus('strict') and useSyncStatus().
     expect(active).toEqual({ change: 1, status: 1, clientStatus: 1 })
     const [first] = memories
-    expect(transactionListeners(first!)).toBe(2)
+    expect(transactionListeners(first!)).toBe(4)
 
     view.unmount()
     await waitFor(() => expect(relay.relay.sessions.size).toBe(0))
