@@ -7,7 +7,7 @@
  * queued before them). Updates other relays persisted arrive through the store's
  * broadcast; a broken id chain means one was missed, and the room catches up from the log.
  */
-import { ErrorCode, MessageType, encodeMessage, replaceDocument } from '@remem/client/protocol'
+import { ErrorCode, MemoryDoc, MessageType, encodeMessage, replaceDocument } from '@remem/client/protocol'
 import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
@@ -74,7 +74,7 @@ const RETRY_MIN_MS = 100
 const RETRY_MAX_MS = 5_000
 
 export class MemoryRoom {
-  readonly doc = new Y.Doc({ gc: true })
+  readonly doc = new MemoryDoc({ gc: true })
   readonly sessions = new Set<ClientSession>()
   /** Who has the memory open and what they share (presence); kept on this relay only. */
   readonly awareness: RoomAwareness<ClientSession>

@@ -23,6 +23,7 @@ export {
 } from '../model/layout.ts'
 export type { Json, JsonObject, JsonPrimitive, NodeKind, Slot } from '../model/layout.ts'
 export { rebuildState, replaceDocument } from '../model/epoch.ts'
+export { MemoryDoc } from '../model/MemoryDoc.ts'
 export { dictIndex, forEachDeletedItem, forEachInsertedItem } from '../model/indexes.ts'
 export type { DictIndex } from '../model/DictIndex.ts'
 export { assignDict, assignList, dictDelete, dictSet, jsonEquals, mergeDictKey } from '../model/write.ts'
