@@ -33,20 +33,26 @@ async function openStore(): Promise<{ store: RedisStore; prefix: string }> {
   return { store, prefix }
 }
 
-/** The script calls Redis runs from now on (MONITOR): EVALSHA and EVAL, with their key count. */
-async function scriptCalls(): Promise<{ calls: string[][]; stop: () => void }> {
+/**
+ * The script calls Redis runs from now on (MONITOR): EVALSHA and EVAL, with their key count.
+ * `stop` resolves once every command Redis ran before it is listed (MONITOR lists commands in
+ * the order Redis ran them, and lags behind their replies).
+ */
+async function scriptCalls(): Promise<{ calls: string[][]; stop: () => Promise<void> }> {
   const monitored = await new Redis(redis.url).monitor()
+  cleanups.push(() => monitored.disconnect())
   const calls: string[][] = []
+  const seen = new Set<string>()
   monitored.on('monitor', (_time: string, args: string[], source: string) => {
     if (source !== 'lua' && /^eval/i.test(args[0] ?? '')) calls.push(args.slice(0, 3).map(String))
+    if (String(args[0]).toLowerCase() === 'echo') seen.add(String(args[1]))
   })
-  const stop = (): void => {
-    monitored.disconnect()
+  const marker = async (token: string): Promise<void> => {
+    await plain.echo(token)
+    await expect.poll(() => seen.has(token)).toBe(true)
   }
-  cleanups.push(stop)
-  // MONITOR is in place once a command sent after it is seen.
-  await plain.ping()
-  return { calls, stop }
+  await marker('start')
+  return { calls, stop: () => marker('stop') }
 }
 
 const entries = async (store: RedisStore, name: string): Promise<number[][]> =>
@@ -58,7 +64,7 @@ it('sends the appends of several memories made in one turn as one script call', 
   const { calls, stop } = await scriptCalls()
   const names = ['a', 'b', 'c', 'd', 'e']
   const results = await Promise.all(names.map((name, i) => store.append(name, [bytes(i, 9)], 'relay1', 0)))
-  stop()
+  await stop()
   expect(calls).toHaveLength(1)
   expect(calls[0]![2]).toBe('15')
   for (const [i, name] of names.entries()) {
