@@ -4,7 +4,7 @@
  * changes that other Redis clients make.
  */
 import { randomUUID } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import { Redis } from 'ioredis'
 import type { Json } from '@remem/client/protocol'
 import type {
   ClaimResult,
@@ -18,7 +18,8 @@ import type {
 import { splitProjectionKey } from './Projection.ts'
 import { isConnectionLoss } from './connectionLoss.ts'
 import { OwnWriteEvents, type OwnWriteStats, eventsOfWrite } from './OwnWriteEvents.ts'
-import { claimScript, confirmScript, projectScript } from './projectionScripts.ts'
+import { ProjectBatch, type ProjectCall, type ProjectCommands } from './ProjectBatch.ts'
+import { claimScript, confirmScript, projectManyScript, projectScript } from './projectionScripts.ts'
 import { handleResubscriptions, whenReady } from './redisReady.ts'
 import {
   escapeGlob,
@@ -36,8 +37,7 @@ const NEEDED_FLAGS = 'g$lshzxe'
 /** Longest wait for the subscriber's PONG that proves a write's events arrived. */
 const BARRIER_TIMEOUT_MS = 2_000
 
-interface ProjectionCommands {
-  rememProject(valueKey: string, projKey: string, ...args: string[]): Promise<number>
+interface ProjectionCommands extends ProjectCommands {
   rememClaim(valueKey: string, projKey: string, ...args: string[]): Promise<[number, number?]>
   rememConfirm(valueKey: string, projKey: string, ...args: string[]): Promise<number>
 }
@@ -55,6 +55,8 @@ export class RedisProjection implements Projection {
   private subscriber: Redis | null = null
   /** Holds the keyspace events of this relay's own writes while watching (one Redis only). */
   private ownWrites: OwnWriteEvents | null = null
+  /** The writes of one turn as one script call (one Redis; a cluster pipelines per slot). */
+  private readonly batch: ProjectBatch | null
 
   constructor(protected readonly options: RedisProjectionOptions) {
     this.prefix = options.prefix
@@ -62,7 +64,10 @@ export class RedisProjection implements Projection {
     if (!redis.rememProject) redis.defineCommand('rememProject', { numberOfKeys: 2, lua: projectScript })
     if (!redis.rememClaim) redis.defineCommand('rememClaim', { numberOfKeys: 2, lua: claimScript })
     if (!redis.rememConfirm) redis.defineCommand('rememConfirm', { numberOfKeys: 2, lua: confirmScript })
+    const batched = redis instanceof Redis
+    if (batched && !redis.rememProjectMany) redis.defineCommand('rememProjectMany', { lua: projectManyScript })
     this.redis = redis as Redis & ProjectionCommands
+    this.batch = batched ? new ProjectBatch(this.redis) : null
   }
 
   protected valueKey(name: string, key: string): string {
@@ -82,23 +87,23 @@ export class RedisProjection implements Projection {
   async write(name: string, writes: ProjectionWrite[]): Promise<WriteResult> {
     const outcome: WriteResult = { written: 0, conflicts: [], waiting: [] }
     if (writes.length === 0) return outcome
-    const pipeline = this.redis.pipeline() as unknown as ProjectionCommands & {
-      exec(): Promise<Array<[Error | null, unknown]> | null>
-    }
     const fullKeys = writes.map(({ key }) => this.valueKey(name, key))
-    for (const [index, { key, value, expiresAt }] of writes.entries()) {
-      const args =
-        value === undefined
-          ? [this.recordField(name, key), 'del', '', '', '']
-          : [this.recordField(name, key), 'set', valueHash(value, expiresAt), wrapValue(value), expiresAt ? String(expiresAt) : '']
-      void pipeline.rememProject(fullKeys[index]!, this.projKey(name, key), ...args)
-    }
+    const calls = writes.map(({ key, value, expiresAt }, index): ProjectCall => {
+      const field = this.recordField(name, key)
+      return {
+        keys: [fullKeys[index]!, this.projKey(name, key)],
+        args:
+          value === undefined
+            ? [field, 'del', '', '', '']
+            : [field, 'set', valueHash(value, expiresAt), wrapValue(value), expiresAt ? String(expiresAt) : ''],
+      }
+    })
     // Before sending: from now on this relay's events for these keys wait for the replies.
     const own = this.ownWrites
     own?.open(fullKeys)
     let results: Array<[Error | null, unknown]>
     try {
-      results = (await pipeline.exec()) ?? []
+      results = this.batch ? await this.batch.project(calls) : await this.pipelined(calls)
     } catch (error) {
       void own?.settle(fullKeys.map((fullKey) => ({ fullKey, events: [] })), false)
       throw error
@@ -117,6 +122,15 @@ export class RedisProjection implements Projection {
       else outcome.written += Number(result)
     })
     return outcome
+  }
+
+  /** `calls` in one pipeline (a cluster's: its caller groups them by slot). */
+  private async pipelined(calls: ProjectCall[]): Promise<Array<[Error | null, unknown]>> {
+    const pipeline = this.redis.pipeline() as unknown as ProjectCommands & {
+      exec(): Promise<Array<[Error | null, unknown]> | null>
+    }
+    for (const { keys, args } of calls) void pipeline.rememProject(...keys, ...args)
+    return (await pipeline.exec()) ?? []
   }
 
   /** Keyspace events of this relay's own writes dropped and passed on; null when not watching. */

@@ -27,42 +27,76 @@ end
 `
 
 /**
+ * One projection write: `valueKey` the projection key, `projKey` the `proj` hash, then field,
+ * mode ('set' | 'del'), value hash, wrapped text, pxat ('' for none). Returns 1 written, 0
+ * nothing to do, -1 an un-ingested external change (or a lapsed claim), -2 a claimed change
+ * not confirmed yet.
+ */
+const projectOne = `
+local function projectOne(valueKey, projKey, field, mode, hash, text, pxat)
+  local rec = redis.call('HGET', projKey, field)
+  local owner, untilMs = lease(rec)
+  if owner then
+    if untilMs > nowMs() then return -2 end
+    return -1
+  end
+  local kind = redis.call('TYPE', valueKey).ok
+  local recValue, recText = nil, nil
+  if rec then recValue, recText = split(rec) end
+  if kind == 'none' then
+    if rec then return -1 end
+  elseif kind == 'string' then
+    if not rec or recText ~= redis.sha1hex(redis.call('GET', valueKey)) then return -1 end
+  else
+    if not rec or recText ~= '' then return -1 end
+  end
+  if mode == 'del' then
+    if kind == 'none' then return 0 end
+    redis.call('DEL', valueKey)
+    redis.call('HDEL', projKey, field)
+    return 1
+  end
+  if kind ~= 'none' and recValue == hash then return 0 end
+  if kind ~= 'string' and kind ~= 'none' then redis.call('DEL', valueKey) end
+  if pxat ~= '' then
+    redis.call('SET', valueKey, text, 'PXAT', pxat)
+  else
+    redis.call('SET', valueKey, text)
+  end
+  redis.call('HSET', projKey, field, hash .. ':' .. redis.sha1hex(text))
+  return 1
+end
+`
+
+/**
  * ARGV: field, mode ('set' | 'del'), value hash, wrapped text, pxat ('' for none).
  * Returns 1 written, 0 nothing to do, -1 an un-ingested external change (or a lapsed
  * claim), -2 a claimed change not confirmed yet.
  */
-export const projectScript = `${helpers}
-local rec = redis.call('HGET', KEYS[2], ARGV[1])
-local owner, untilMs = lease(rec)
-if owner then
-  if untilMs > nowMs() then return -2 end
-  return -1
+export const projectScript = `${helpers}${projectOne}
+return projectOne(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+`
+
+/**
+ * Several projection writes in one call (one Redis only: the keys span slots). KEYS: the
+ * projection key and the `proj` hash of each write in turn; ARGV: the five arguments of
+ * `projectScript` for each write in turn. Returns `{1, result}` per write, or `{0, error}`
+ * when a command failed for it (as in a pipeline, the other writes are made all the same).
+ */
+export const projectManyScript = `${helpers}${projectOne}
+local replies = {}
+for i = 1, #KEYS / 2 do
+  local a = (i - 1) * 5
+  local ok, result = pcall(projectOne, KEYS[2 * i - 1], KEYS[2 * i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
+  if ok then
+    replies[i] = {1, result}
+  elseif type(result) == 'table' and result.err then
+    replies[i] = {0, result.err}
+  else
+    replies[i] = {0, tostring(result)}
+  end
 end
-local kind = redis.call('TYPE', KEYS[1]).ok
-local recValue, recText = nil, nil
-if rec then recValue, recText = split(rec) end
-if kind == 'none' then
-  if rec then return -1 end
-elseif kind == 'string' then
-  if not rec or recText ~= redis.sha1hex(redis.call('GET', KEYS[1])) then return -1 end
-else
-  if not rec or recText ~= '' then return -1 end
-end
-if ARGV[2] == 'del' then
-  if kind == 'none' then return 0 end
-  redis.call('DEL', KEYS[1])
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  return 1
-end
-if kind ~= 'none' and recValue == ARGV[3] then return 0 end
-if kind ~= 'string' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
-if ARGV[5] ~= '' then
-  redis.call('SET', KEYS[1], ARGV[4], 'PXAT', ARGV[5])
-else
-  redis.call('SET', KEYS[1], ARGV[4])
-end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3] .. ':' .. redis.sha1hex(ARGV[4]))
-return 1
+return replies
 `
 
 /**

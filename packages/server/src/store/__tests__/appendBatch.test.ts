@@ -1,7 +1,8 @@
 /**
  * The appends of several memories in one turn go to Redis as one script call (AppendBatch),
- * against a real redis-server; each append still settles on its own reply: one memory in
- * another epoch, or with a key of the wrong type, fails alone.
+ * and so do their projection writes (ProjectBatch), against a real redis-server; each still
+ * settles on its own reply: one memory in another epoch, or with a key of the wrong type,
+ * fails alone.
  */
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
@@ -110,4 +111,25 @@ it('publishes each memory of a call to its own subscribers, in log order', async
   expect(seen.sort()).toEqual([`x 0-0 7`, `x ${x.ids[0]} 9`, `y 0-0 8`].sort())
   expect(x2.prevId).toBe(x.ids[0])
   expect(y.logLength).toBe(1)
+})
+
+it('sends the projection writes of several memories made in one turn as one script call, failing one alone', async () => {
+  const { store, prefix } = await openStore()
+  await plain.set(`remem:{${prefix}broken}:proj`, 'not a hash')
+  const { calls, stop } = await scriptCalls()
+  const settled = await Promise.allSettled([
+    store.projection.write('p1', [{ key: 'a', value: 1 }, { key: 'b', value: 'two' }]),
+    store.projection.write('broken', [{ key: 'a', value: 3 }]),
+    store.projection.write('p2', [{ key: 'a', value: undefined }, { key: 'c', value: [4] }]),
+  ])
+  await stop()
+  expect(calls).toHaveLength(1)
+  expect(calls[0]![2]).toBe('10')
+  expect(settled.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+  expect(settled[1]!.status === 'rejected' && String(settled[1]!.reason)).toMatch(/WRONGTYPE/)
+  expect(settled[0]!.status === 'fulfilled' && settled[0]!.value).toEqual({ written: 2, conflicts: [], waiting: [] })
+  expect(settled[2]!.status === 'fulfilled' && settled[2]!.value).toEqual({ written: 1, conflicts: [], waiting: [] })
+  expect(JSON.parse((await plain.get(`${prefix}p1:b`))!).value).toBe('two')
+  expect(JSON.parse((await plain.get(`${prefix}p2:c`))!).value).toEqual([4])
+  expect(await plain.exists(`${prefix}broken:a`)).toBe(0)
 })
