@@ -153,3 +153,25 @@ it('applies the relay updates without Yjs encoding them (no update listener), an
   await read.whenSynced()
   await eventually(() => expect(write.get('mine')).toBe(true))
 })
+
+it('reports a subscriber that throws while the relay updates apply, and keeps applying the next ones', async () => {
+  const handle = await relay()
+  const { socket, read, write, reader } = await readerAndWriter(handle, 'throwing-subscriber')
+  let calls = 0
+  read.subscribe(() => {
+    calls++
+    if (calls === 1) throw new Error('subscriber bug')
+  })
+  socket.holding = true
+  for (let i = 1; i <= 2; i++) {
+    write.set('n', i)
+    await write.whenSynced()
+  }
+  await eventually(() => expect(socket.held.length).toBeGreaterThanOrEqual(2))
+  socket.release()
+  await eventually(() => expect(reader.errors.map((error) => String(error.cause))).toContain('Error: subscriber bug'))
+  write.set('n', 3)
+  await write.whenSynced()
+  await eventually(() => expect(read.get('n')).toBe(3))
+  expect(calls).toBeGreaterThanOrEqual(2)
+})

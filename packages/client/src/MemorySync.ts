@@ -572,17 +572,28 @@ export class MemorySync implements Channel {
     if (updates.length === 0) return
     this.remote = []
     if (this.disposed) return
-    if (updates.length === 1) this.applyFromRelay(updates[0]!)
-    else Y.transact(this.doc, () => updates.forEach(this.applyFromRelay), REMOTE_ORIGIN, false)
+    try {
+      if (updates.length === 1) this.applyFromRelay(updates[0]!)
+      else Y.transact(this.doc, () => updates.forEach(this.applyFromRelay), REMOTE_ORIGIN, false)
+    } catch (error) {
+      // What the transaction's end ran threw (an observer or a subscriber): reported, not
+      // thrown out of a microtask, and the remaining work of this task goes on.
+      this.reportApplyError(error)
+    }
     this.redeclareIfIdChanged()
   }
 
+  /** Applies one of the relay's updates; an update that fails is reported, and the others still apply. */
   private readonly applyFromRelay = (update: Uint8Array): void => {
     try {
       Y.applyUpdate(this.doc, update, REMOTE_ORIGIN)
     } catch (error) {
-      this.options.onError(new Error(`an update from the relay does not apply to memory "${this.name}"`, { cause: error }))
+      this.reportApplyError(error)
     }
+  }
+
+  private reportApplyError(error: unknown): void {
+    this.options.onError(new Error(`applying an update from the relay to memory "${this.name}" threw`, { cause: error }))
   }
 
   /**
