@@ -26,11 +26,14 @@ export function connect(...docs: Y.Doc[]): void {
   }
 }
 
-/** Exchanges the missing state between documents that are not connected. */
-export function syncAll(...docs: Y.Doc[]): void {
+/**
+ * Exchanges the missing state between documents that are not connected, by state vector (as
+ * remem's handshake does), applied with `origin`.
+ */
+export function syncAll(docs: readonly Y.Doc[], origin?: unknown): void {
   for (const from of docs) {
     for (const to of docs) {
-      if (to !== from) Y.applyUpdate(to, Y.encodeStateAsUpdate(from, Y.encodeStateVector(to)))
+      if (to !== from) Y.applyUpdate(to, Y.encodeStateAsUpdate(from, Y.encodeStateVector(to)), origin)
     }
   }
 }
@@ -122,10 +125,6 @@ export class RandomNetwork {
       while (inbox.length > 0)
         Y.applyUpdate(doc, inbox.splice(Math.floor(this.next() * inbox.length), 1)[0]!, this)
     }
-    for (const from of this.docs) {
-      for (const to of this.docs) {
-        if (to !== from) Y.applyUpdate(to, Y.encodeStateAsUpdate(from, Y.encodeStateVector(to)), this)
-      }
-    }
+    syncAll(this.docs, this)
   }
 }
