@@ -12,19 +12,29 @@
  *                         CPU profiler (as --cpu-prof): prints the functions with the most self time
  *   --profile-dir=DIR     with --profile: keep the .cpuprofile files in DIR (open them in DevTools)
  *   --runs=N              repetitions (default 3; 1 with --quick or --profile)
+ *   --source              run remem's TypeScript sources (through tsx) instead of the packages
+ *                         as built, which the suite builds first (`npm run build`)
  */
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Redis } from 'ioredis'
 import { type Cell, type Suite, type Table, median, round } from '../lib.ts'
-import { killAll } from './processes.ts'
+import { killAll, runsBuiltPackages } from './processes.ts'
 import { type ProfileEntry, summarizeProfiles } from './profile.ts'
 import type { ServerKind } from './protocol.ts'
 import { ALL_SYSTEMS, type Env, type Sample, type Workload, fanoutWorkload, idleWorkload, writersWorkload } from './workloads.ts'
 
 const flag = (name: string): string | undefined =>
   process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3)
+
+/** Builds the packages, so that the suite measures what npm users run (see `runsBuiltPackages`). */
+function buildPackages(ctx: { progress(message: string): void }): void {
+  ctx.progress('peers: npm run build (remem as users get it; --source runs the sources instead)')
+  const build = spawnSync('npm', ['run', 'build'], { cwd: path.resolve(import.meta.dirname, '../..'), encoding: 'utf8' })
+  if (build.status !== 0) throw new Error(`npm run build failed (status ${build.status}):\n${build.stdout}${build.stderr}`)
+}
 
 function workloads(quick: boolean): Workload[] {
   const ms = quick ? 1_500 : 3_000
@@ -88,6 +98,7 @@ export const peers: Suite = {
     const systems = (flag('systems')?.split(',') as ServerKind[] | undefined) ?? (profiling ? ['remem'] : ALL_SYSTEMS)
     const runs = Number(flag('runs') ?? (quick || profiling ? 1 : 3))
     const selected = workloads(quick).filter((w) => !only || only.includes(w.id))
+    if (runsBuiltPackages()) buildPackages(ctx)
     const redisServer = await ctx.redis()
     const redis = new Redis(redisServer.url)
     ctx.defer(() => redis.disconnect())
@@ -146,6 +157,7 @@ export const peers: Suite = {
       notes: [
         'acks differ: remem = appended to Redis (whenSynced); Hocuspocus = applied in the server\'s memory (SyncStatus); bare ws = forwarded by the relay; y-websocket has none: an update counts once a reader (a witness client in the writers\' process) has seen it',
         'throughput ratios: higher is better; latency and memory ratios: lower is better',
+        runsBuiltPackages() ? 'remem ran as built (dist/, what npm users get)' : 'remem ran from its TypeScript sources through tsx (--source): slower and larger than as built',
         `load average (1 min) over the run: ${round(Math.min(...loads), 2)}–${round(Math.max(...loads), 2)} on ${os.cpus().length} cores shared with other work`,
       ],
     }

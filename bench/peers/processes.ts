@@ -8,6 +8,20 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { ClientCommand, ClientJob, ClientMessage, ServerKind, ServerMessage, ServerRequest } from './protocol.ts'
 
+/** The flag that makes `@remem/*` resolve to their TypeScript sources (package.json `exports`). */
+const SOURCE_CONDITION = '--conditions=@remem/source'
+
+/**
+ * Whether the suite's processes load remem as built (`dist/`, what npm users get), which is
+ * the default; `--source` runs the TypeScript sources through tsx instead. Not the same
+ * program: tsx compiles with esbuild's keepNames, which gives every function made at run time
+ * (a closure per connection or per call) a `name` property of its own, worth a quarter of a
+ * KB of heap each and a call to its helper.
+ */
+export function runsBuiltPackages(): boolean {
+  return !process.argv.includes('--source')
+}
+
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100
 
@@ -70,8 +84,9 @@ class Child<In extends { type: string }, Out extends { type: string }> {
   ) {
     this.process = fork(fileURLToPath(new URL(entry, import.meta.url)), args, {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      // The parent's --conditions=@remem/source --import tsx, and any extra flags.
-      execArgv: [...process.execArgv, ...execArgv],
+      // The parent's flags (--import tsx for the suite's own files) and any extra ones; remem
+      // itself as built (see `runsBuiltPackages`).
+      execArgv: [...process.execArgv.filter((arg) => runsBuiltPackages() === false || arg !== SOURCE_CONDITION), ...execArgv],
     })
     live.add(this.process)
     this.exited = new Promise((resolve) =>
