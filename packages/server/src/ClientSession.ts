@@ -24,10 +24,10 @@ import {
 import * as decoding from 'lib0/decoding'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
-import type { WebSocket } from 'ws'
+import type { RawData, WebSocket } from 'ws'
 import type { AccessPolicy } from './auth/AccessPolicy.ts'
-import { SessionAuth } from './auth/SessionAuth.ts'
-import { InboundGate } from './limits/InboundGate.ts'
+import { SessionAuth, type TokenHolder } from './auth/SessionAuth.ts'
+import { InboundGate, type InboundHandler } from './limits/InboundGate.ts'
 import type { RelayLimits } from './limits/limits.ts'
 import type { Logger } from './logger.ts'
 import type { MemoryRoom } from './MemoryRoom.ts'
@@ -48,6 +48,8 @@ const MAX_REASON_BYTES = 123
 /** What a session needs from its relay. */
 export interface SessionHost {
   openRoom(name: string): Promise<MemoryRoom>
+  /** The session's socket closed (`address`: what the session was created with). */
+  sessionClosed(session: ClientSession, address: string): void
   releaseRoom(room: MemoryRoom): void
   logger: Logger
   readonly policy: AccessPolicy
@@ -64,7 +66,27 @@ interface OpenMemory {
 
 type Opened = ({ ok: true } & OpenMemory) | { ok: false; code: ErrorCode; message: string }
 
-export class ClientSession {
+/** Each socket's session, for the socket listeners that all sessions share. */
+const SESSION = Symbol('remem.session')
+type SessionSocket = WebSocket & { [SESSION]: ClientSession }
+
+// Listeners of every session's socket (ws calls them with the socket as `this`): closures
+// made per connection would cost each idle connection some 300 bytes.
+const sessionOf = (socket: WebSocket): ClientSession => (socket as SessionSocket)[SESSION]
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  sessionOf(this).received(data, isBinary)
+}
+function onSocketPong(this: WebSocket): void {
+  sessionOf(this).alive = true
+}
+function onSocketClose(this: WebSocket): void {
+  sessionOf(this).socketClosed()
+}
+function onSocketError(this: WebSocket): void {
+  sessionOf(this).dispose()
+}
+
+export class ClientSession implements InboundHandler<{ frame: Uint8Array; isBinary: boolean }>, TokenHolder {
   /**
    * The memories this connection opened. A frame takes the access from the opening it was
    * sent after, so an UPDATE followed at once by CLOSE is still handled as a write.
@@ -86,10 +108,10 @@ export class ClientSession {
     readonly socket: WebSocket,
     private readonly host: SessionHost,
     request: IncomingMessage,
+    /** The client's address, as the host counts connections per address. */
+    private readonly address: string,
   ) {
-    this.auth = new SessionAuth(host.policy, request, () =>
-      this.close(CloseCode.unauthorized, 'the token expired: connect again with a fresh token'),
-    )
+    this.auth = new SessionAuth(host.policy, request, this)
     this.inbound = new InboundGate(
       socket,
       {
@@ -97,25 +119,47 @@ export class ClientSession {
         bytesPerSecond: host.limits.maxBytesPerSecond,
         maxFrameBytes: host.maxFrameBytes,
       },
-      {
-        frame: ({ frame, isBinary }) => this.onFrame(frame, isBinary),
-        throttled: () => host.metrics?.throttled(),
-        overflow: () => this.close(POLICY_VIOLATION, 'too many frames waiting: slow down'),
-      },
+      this,
     )
-    socket.on('message', (data, isBinary) => {
-      const frame = toBytes(data)
-      this.inbound.push({ frame, isBinary }, frame.byteLength)
-    })
-    socket.on('pong', () => {
-      this.alive = true
-    })
-    socket.on('close', () => {
-      if (this.killTimer) clearTimeout(this.killTimer)
-      this.killTimer = null
-      this.dispose()
-    })
-    socket.on('error', () => this.dispose())
+    ;(socket as SessionSocket)[SESSION] = this
+    socket.on('message', onSocketMessage)
+    socket.on('pong', onSocketPong)
+    socket.on('close', onSocketClose)
+    socket.on('error', onSocketError)
+  }
+
+  /** @internal A frame from the socket: it waits at the inbound gate, or is handled now. */
+  received(data: RawData, isBinary: boolean): void {
+    const frame = toBytes(data)
+    this.inbound.push({ frame, isBinary }, frame.byteLength)
+  }
+
+  /** @internal The socket closed: leaves every room and tells the host. */
+  socketClosed(): void {
+    if (this.killTimer) clearTimeout(this.killTimer)
+    this.killTimer = null
+    this.dispose()
+    this.host.sessionClosed(this, this.address)
+  }
+
+  /** @internal A frame passed the inbound gate (InboundHandler). */
+  deliver({ frame, isBinary }: { frame: Uint8Array; isBinary: boolean }): void {
+    this.onFrame(frame, isBinary)
+  }
+
+  /** @internal The connection's budget ran out; its frames wait (InboundHandler). */
+  throttled(): void {
+    this.host.metrics?.throttled()
+  }
+
+  /** @internal Too many frames wait (InboundHandler). */
+  overflowed(): void {
+    this.close(POLICY_VIOLATION, 'too many frames waiting: slow down')
+  }
+
+  /** @internal The AUTH token expired (TokenHolder). */
+  tokenExpired(): void {
+    this.close(CloseCode.unauthorized, 'the token expired: connect again with a fresh token')
   }
 
   send(frame: Uint8Array): void {

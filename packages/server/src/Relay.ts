@@ -106,13 +106,8 @@ export class Relay implements SessionHost {
       // Upgraded just before shutdown began: turn it away at once, since a socket accepted now
       // would keep wss.close() waiting, and could open a room after the rooms were closed.
       if (this.closing) return socket.close(CloseCode.goingAway, 'relay shutting down')
-      const release = this.connections.opened(request)
-      const session = new ClientSession(socket, this, request)
-      this.sessions.add(session)
-      socket.on('close', () => {
-        this.sessions.delete(session)
-        release()
-      })
+      const address = this.connections.opened(request)
+      this.sessions.add(new ClientSession(socket, this, request, address))
     })
     this.heartbeat = setInterval(() => this.beat(), settings.heartbeatMs)
     this.heartbeat.unref()
@@ -161,6 +156,11 @@ export class Relay implements SessionHost {
   /** Compares every loaded memory with its projection keys (after missed notifications). */
   reconcileAll(): void {
     for (const room of this.rooms.values()) void room.bridge?.reconcile().catch(() => undefined)
+  }
+
+  sessionClosed(session: ClientSession, address: string): void {
+    this.sessions.delete(session)
+    this.connections.closed(address)
   }
 
   openRoom(name: string): Promise<MemoryRoom> {

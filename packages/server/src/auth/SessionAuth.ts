@@ -9,6 +9,11 @@ import type { Access, TokenClaims } from './token.ts'
 /** setTimeout's longest delay; later expiries are re-armed when it fires. */
 const MAX_DELAY_MS = 2 ** 31 - 1
 
+/** Who is told when the token expires (the connection's session). */
+export interface TokenHolder {
+  tokenExpired(): void
+}
+
 export class SessionAuth {
   private token: string | null = null
   private claims: TokenClaims | null = null
@@ -20,8 +25,8 @@ export class SessionAuth {
   constructor(
     private readonly policy: AccessPolicy,
     request: IncomingMessage,
-    /** Called once the token has expired. */
-    private readonly onExpired: () => void,
+    /** Told once the token has expired. */
+    private readonly holder: TokenHolder,
   ) {
     this.request = policy.needsRequest ? request : null
   }
@@ -54,7 +59,7 @@ export class SessionAuth {
   private armExpiry(expiresAtMs: number): void {
     if (this.disposed) return
     const delay = expiresAtMs - Date.now()
-    if (delay <= 0) return this.onExpired()
+    if (delay <= 0) return this.holder.tokenExpired()
     this.expiryTimer = setTimeout(
       () => {
         this.expiryTimer = null

@@ -56,18 +56,18 @@ export class ConnectionGate {
     callback(true)
   }
 
-  /** Counts an accepted connection; returns the function that uncounts it. */
-  opened(request: IncomingMessage): () => void {
+  /** Counts an accepted connection; returns its address, to give `closed` once it closes. */
+  opened(request: IncomingMessage): string {
     const address = addressOf(request)
     this.perIp.set(address, (this.perIp.get(address) ?? 0) + 1)
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      const count = (this.perIp.get(address) ?? 1) - 1
-      if (count > 0) this.perIp.set(address, count)
-      else this.perIp.delete(address)
-    }
+    return address
+  }
+
+  /** Uncounts a connection from `address` (what `opened` returned), once. */
+  closed(address: string): void {
+    const count = (this.perIp.get(address) ?? 1) - 1
+    if (count > 0) this.perIp.set(address, count)
+    else this.perIp.delete(address)
   }
 
   /** Addresses with open connections (for inspection). */

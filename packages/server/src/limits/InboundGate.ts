@@ -25,6 +25,16 @@ export interface InboundBudget {
   maxFrameBytes: number
 }
 
+/** Who handles what passes the gate (the connection's session: no closures per connection). */
+export interface InboundHandler<Frame> {
+  /** Handles one frame. */
+  deliver(frame: Frame): void
+  /** The budget ran out; frames wait. */
+  throttled(): void
+  /** Too many frames are waiting. */
+  overflowed(): void
+}
+
 /** Most frames held before the connection counts as misbehaving. */
 const MAX_QUEUED = 50_000
 
@@ -41,14 +51,7 @@ export class InboundGate<Frame> {
   constructor(
     private readonly socket: PausableSocket,
     budget: InboundBudget,
-    private readonly handlers: {
-      /** Handles one frame. */
-      frame(frame: Frame): void
-      /** The budget ran out; frames wait. */
-      throttled(): void
-      /** Too many frames are waiting. */
-      overflow(): void
-    },
+    private readonly handler: InboundHandler<Frame>,
   ) {
     this.messages = new TokenBucket(budget.messagesPerSecond, budget.messagesPerSecond * 2)
     this.bytes = new TokenBucket(
@@ -59,7 +62,7 @@ export class InboundGate<Frame> {
 
   push(frame: Frame, bytes: number): void {
     if (this.disposed) return
-    if (this.queue.length >= MAX_QUEUED) return this.handlers.overflow()
+    if (this.queue.length >= MAX_QUEUED) return this.handler.overflowed()
     this.queue.push({ frame, bytes })
     this.drain()
   }
@@ -84,7 +87,7 @@ export class InboundGate<Frame> {
         const next = this.queue[0]!
         const wait = Math.max(this.messages.wait(1), this.bytes.wait(next.bytes))
         if (wait > 0) {
-          this.handlers.throttled()
+          this.handler.throttled()
           this.timer = setTimeout(() => {
             this.timer = null
             this.drain()
@@ -94,7 +97,7 @@ export class InboundGate<Frame> {
         this.messages.take(1)
         this.bytes.take(next.bytes)
         this.queue.shift()
-        this.handlers.frame(next.frame)
+        this.handler.deliver(next.frame)
       }
     } finally {
       this.draining = false
