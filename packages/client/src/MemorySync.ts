@@ -8,11 +8,9 @@
  * ACK(seq) settles every change up to seq. After each (re)connect the handshake sends the
  * relay exactly what it lacks, tagged with the highest local seq, so resending never
  * duplicates and covers every queued change, including those loaded from storage. The
- * relay never acks past an update it refused (until the next handshake), and the handshake
- * runs again, with jittered growing backoff, when the relay could not load the memory
- * (`loadFailed`) or refused new clocks of another live client's id (`clientIdTaken`), or
- * when the memory was full (`memoryTooLarge`, reported once). A diff too large for one
- * frame travels as the pending changes in parts (handshakeParts.ts).
+ * relay never acks past an update it refused (until the next handshake); what it refuses is
+ * retried or reported by HandshakeRecovery.ts. A diff too large for one frame travels as the
+ * pending changes in parts (handshakeParts.ts).
  *
  * Why the send does not wait for the storage write: a change counts as safe once it is
  * either in storage or acknowledged by the relay (acknowledged means persisted there).
@@ -32,8 +30,8 @@ import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import type { Channel, Connection, ConnectionState } from './connection/Connection.ts'
-import { type BackoffOptions, backoffDelay } from './connection/backoff.ts'
-import { AuthError, EpochConflictError, RefusedError } from './errors.ts'
+import { EpochConflictError } from './errors.ts'
+import { HandshakeRecovery } from './HandshakeRecovery.ts'
 import { handshakeParts } from './handshakeParts.ts'
 import { type Intent, describePath } from './intent/Intent.ts'
 import { recordIntent } from './intent/record.ts'
@@ -44,13 +42,7 @@ import { unwrap, wrap } from './offline/envelope.ts'
 import { PendingChange } from './offline/PendingChange.ts'
 import type { MemoryStorage, QueueKey, StorageKind, StoredState } from './offline/Storage.ts'
 import { TabChannel } from './offline/TabChannel.ts'
-import {
-  type AccessLevel,
-  ErrorCode,
-  type Message,
-  MessageType,
-  errorCodeName,
-} from './protocol/messages.ts'
+import { type AccessLevel, type Message, MessageType } from './protocol/messages.ts'
 
 /** Sync state of one memory. */
 export interface MemoryStatus {
@@ -80,18 +72,6 @@ const EPOCH_ORIGIN = Symbol('remem.epoch')
 function isLocal(origin: unknown): boolean {
   return origin !== LOAD_ORIGIN && origin !== REMOTE_ORIGIN && origin !== TAB_ORIGIN && origin !== EPOCH_ORIGIN
 }
-/** Delays before a memory's handshake is retried (after `loadFailed` or `clientIdTaken`). */
-const HANDSHAKE_RETRY: BackoffOptions = { minMs: 250, maxMs: 10_000 }
-/** Delays before a change refused as `memoryTooLarge` is offered again. */
-const TOO_LARGE_RETRY: BackoffOptions = { minMs: 1_000, maxMs: 60_000 }
-/**
- * A handshake diff larger than this travels in parts (see handshakeParts.ts): half the
- * relay's default `maxUpdateBytes`, halved again whenever the relay refuses a frame of
- * several changes as `updateTooLarge` (its limit is lower), down to `MIN_PART_BYTES`.
- */
-const PART_BYTES = 512 * 1024
-const MIN_PART_BYTES = 4 * 1024
-
 type Phase = 'closed' | 'handshake' | 'synced'
 
 
@@ -149,21 +129,12 @@ export class MemorySync implements Channel {
   private presence: PresenceChannel | null = null
   /** What the relay lets this client do with the memory (its ACCESS frame); null until told. */
   private accessLevel: AccessLevel | null = null
-  private rehandshakeTimer: ReturnType<typeof setTimeout> | null = null
-  /** Handshakes retried since the relay last acknowledged or synced: the backoff step. */
-  private retries = 0
-  /** The largest handshake frame sent as one (see PART_BYTES). */
-  private partBytes = PART_BYTES
-  /** Frames of this handshake that carried several changes (parts of a diff, bursts): seq → bytes, until acknowledged. */
-  private multiChangeFrames = new Map<number, number>()
+  /** Retries and reports what the relay refuses. */
+  private readonly recovery: HandshakeRecovery
   /** Changes made in this task while synced, not sent yet (see `sendUnsent`). */
   private unsent: PendingChange[] = []
   /** The relay's updates received in this task, applied together when it ends (`applyRemote`). */
   private remote: Uint8Array[] = []
-  /** A part of this handshake was too large and it runs again in smaller ones. */
-  private resplitting = false
-  /** Whether `memoryTooLarge` was reported since the relay last acknowledged a change. */
-  private tooLargeReported = false
   /** The Yjs client id the last SYNC step 1 declared. */
   private declaredId: number | null = null
   /** The epoch of the local document (docs/DESIGN.md, "Epochs"). */
@@ -178,6 +149,12 @@ export class MemorySync implements Channel {
     this.doc = options.doc
     this.connection = options.connection
     this.storage = options.storage
+    this.recovery = new HandshakeRecovery({
+      name: this.name,
+      canHandshake: () => this.phase !== 'closed' && !this.disposed,
+      handshake: () => this.onOpen(),
+      report: options.onError,
+    })
     this.cachedStatus = Object.freeze({
       connection: 'connecting',
       pending: 0,
@@ -306,7 +283,7 @@ export class MemorySync implements Channel {
     let frame: PendingChange[] = []
     let bytes = 0
     for (const change of changes) {
-      if (frame.length > 0 && bytes + change.updateLength > this.partBytes) {
+      if (frame.length > 0 && bytes + change.updateLength > this.recovery.partBytes) {
         this.sendFrame(frame)
         frame = []
         bytes = 0
@@ -320,7 +297,7 @@ export class MemorySync implements Channel {
   private sendFrame(changes: PendingChange[]): void {
     const last = changes[changes.length - 1]!
     const update = changes.length === 1 ? last.update : Y.mergeUpdates(changes.map((change) => change.update))
-    if (changes.length > 1) this.multiChangeFrames.set(last.seq, update.byteLength)
+    if (changes.length > 1) this.recovery.sentSeveral(last.seq, update.byteLength)
     this.connection.send({ type: MessageType.update, name: this.name, seq: last.seq, update })
   }
 
@@ -355,10 +332,8 @@ export class MemorySync implements Channel {
   }
 
   onOpen(): void {
-    this.cancelRehandshake()
+    this.recovery.handshakeStarted()
     this.phase = 'handshake'
-    this.multiChangeFrames.clear()
-    this.resplitting = false
     const encoder = encoding.createEncoder()
     syncProtocol.writeSyncStep1(encoder, this.doc)
     // The id this document writes as: the relay refuses other connections' updates that
@@ -379,7 +354,7 @@ export class MemorySync implements Channel {
 
   onClose(): void {
     this.phase = 'closed'
-    this.cancelRehandshake()
+    this.recovery.cancel()
     this.presence?.onClose()
     this.refreshStatus()
   }
@@ -405,7 +380,7 @@ export class MemorySync implements Channel {
       case MessageType.ack:
         return this.onAck(message.seq)
       case MessageType.error:
-        return this.onRefused(message.code, message.message)
+        return this.recovery.refused(message.code, message.message)
       case MessageType.access:
         this.accessLevel = message.access
         return
@@ -438,88 +413,12 @@ export class MemorySync implements Channel {
     return this.presence
   }
 
-  private onRefused(code: number, text: string): void {
-    if (code === ErrorCode.clientIdTaken) {
-      // The update carries new clocks of a client id another connection writes as: a change
-      // another tab made and posted here before sending it itself. Once that tab's change
-      // is in, a new handshake sends only what the relay still lacks. Not an error.
-      this.rehandshakeLater()
-      return
-    }
-    if (code === ErrorCode.updateTooLarge && this.sendSmallerParts(text)) return
-    // Later parts build on the refused one; the smaller parts resend them all.
-    if (code === ErrorCode.missingDependencies && this.resplitting) return
-    if (code === ErrorCode.memoryTooLarge) return this.retryTooLarge(text)
-    // The relay could not load the memory (its store is down): ask again until it can.
-    if (code === ErrorCode.loadFailed) this.rehandshakeLater()
-    const message = `relay refused a request for memory "${this.name}": ${text}`
-    this.options.onError(
-      code === ErrorCode.forbidden
-        ? new AuthError(message)
-        : new RefusedError(errorCodeName(code), message),
-    )
-  }
-
-  /**
-   * A frame carrying several changes was over the relay's `maxUpdateBytes` (lower than
-   * assumed): the handshake runs again with parts of half its size. Returns false when
-   * smaller parts cannot help (a single change too large), which is then reported.
-   */
-  private sendSmallerParts(text: string): boolean {
-    const bytes = this.multiChangeFrames.get(Number(/\(update seq (\d+)\)$/.exec(text)?.[1]))
-    if (bytes === undefined || this.partBytes <= MIN_PART_BYTES) return false
-    // Later parts of the same handshake are refused too, or not acknowledged: one retry.
-    if (this.resplitting) return true
-    this.resplitting = true
-    this.partBytes = Math.max(MIN_PART_BYTES, Math.floor(Math.min(this.partBytes, bytes) / 2))
-    this.rehandshakeLater()
-    return true
-  }
-
-  /**
-   * The memory is at the relay's `maxMemoryBytes`: the refused change (and every later one,
-   * whose ACKs the refusal holds back) stays pending and the handshake offers it again with
-   * growing backoff, so it goes through once content is deleted or the limit raised. Reported
-   * once until the relay acknowledges again.
-   */
-  private retryTooLarge(text: string): void {
-    this.rehandshakeLater(TOO_LARGE_RETRY)
-    if (this.tooLargeReported) return
-    this.tooLargeReported = true
-    this.options.onError(
-      new RefusedError(
-        'memoryTooLarge',
-        `relay refused a change to memory "${this.name}": ${text}. The memory is at the relay's ` +
-          'maxMemoryBytes: delete content from it (deletions always pass) or raise the limit ' +
-          '(createRelay maxMemoryBytes, --max-memory-bytes). The change stays pending and is retried.',
-      ),
-    )
-  }
-
-  /** Sends SYNC step 1 again after a jittered, growing delay, unless one is already due. */
-  private rehandshakeLater(delays: BackoffOptions = HANDSHAKE_RETRY): void {
-    if (this.rehandshakeTimer || this.phase === 'closed' || this.disposed) return
-    this.rehandshakeTimer = setTimeout(
-      () => {
-        this.rehandshakeTimer = null
-        if (this.phase !== 'closed' && !this.disposed) this.onOpen()
-      },
-      backoffDelay(this.retries++, delays),
-    )
-    ;(this.rehandshakeTimer as { unref?: () => void }).unref?.()
-  }
-
   /**
    * Yjs gives a document a new client id when a remote update carries structs of its own id
    * (someone else wrote as it). The relay protects only the declared id: declare the new one.
    */
   private redeclareIfIdChanged(): void {
     if (this.phase !== 'closed' && !this.disposed && this.doc.clientID !== this.declaredId) this.onOpen()
-  }
-
-  private cancelRehandshake(): void {
-    if (this.rehandshakeTimer) clearTimeout(this.rehandshakeTimer)
-    this.rehandshakeTimer = null
   }
 
   private onSync(payload: Uint8Array): void {
@@ -534,7 +433,7 @@ export class MemorySync implements Channel {
       // lacks (every local one stays in a pending change until acknowledged), and queued
       // without intent they could not be carried onto a new epoch (reported as a conflict).
       const hasContent = Y.parseUpdateMeta(diff).to.size > 0
-      if (diff.byteLength > this.partBytes && this.pending.length > 1) {
+      if (diff.byteLength > this.recovery.partBytes && this.pending.length > 1) {
         this.sendInParts(relayVector)
       } else if (this.pending.length > 0 || hasContent) {
         if (this.pending.length === 0) {
@@ -542,7 +441,7 @@ export class MemorySync implements Channel {
           // relay lost data): queue it like a local change so it is acknowledged.
           this.queue(diff, null)
         }
-        if (this.pending.length > 1) this.multiChangeFrames.set(this.seq, diff.byteLength)
+        if (this.pending.length > 1) this.recovery.sentSeveral(this.seq, diff.byteLength)
         this.connection.send({
           type: MessageType.update,
           name: this.name,
@@ -551,7 +450,7 @@ export class MemorySync implements Channel {
         })
       } else {
         this.lastSyncedAt = Date.now()
-        this.retries = 0
+        this.recovery.synced()
       }
       this.phase = 'synced'
       this.refreshStatus()
@@ -602,9 +501,9 @@ export class MemorySync implements Channel {
    * or lost by the relay) follows as a change of its own, like a diff with nothing pending.
    */
   private sendInParts(relayVector: Uint8Array): void {
-    const { parts, vector } = handshakeParts(this.pending, relayVector, this.partBytes)
+    const { parts, vector } = handshakeParts(this.pending, relayVector, this.recovery.partBytes)
     for (const part of parts) {
-      if (part.changes > 1) this.multiChangeFrames.set(part.seq, part.update.byteLength)
+      if (part.changes > 1) this.recovery.sentSeveral(part.seq, part.update.byteLength)
       this.connection.send({ type: MessageType.update, name: this.name, seq: part.seq, update: part.update })
     }
     const rest = Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(vector))
@@ -683,11 +582,9 @@ export class MemorySync implements Channel {
     const settled = this.pending.filter((change) => change.seq <= seq)
     // A repeated or stale acknowledgement settles nothing new.
     if (settled.length === 0) return
-    this.retries = 0
-    this.tooLargeReported = false
+    this.recovery.acknowledged(seq)
     this.pending = this.pending.filter((change) => change.seq > seq)
     for (const change of settled) if (change.key !== null) this.acknowledged.push(change.key)
-    for (const frameSeq of this.multiChangeFrames.keys()) if (frameSeq <= seq) this.multiChangeFrames.delete(frameSeq)
     this.settleWaiters()
     this.scheduleCheckpoint()
     this.refreshStatus()
@@ -783,7 +680,7 @@ export class MemorySync implements Channel {
     this.sendUnsent()
     this.applyRemote()
     this.disposed = true
-    this.cancelRehandshake()
+    this.recovery.cancel()
     this.doc.off('update', this.onUpdate)
     this.doc.off('beforeObserverCalls', this.onTransaction)
     this.doc.off('beforeTransaction', this.onTransactionStart)
