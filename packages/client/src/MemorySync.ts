@@ -39,7 +39,8 @@ import { replayIntents } from './intent/replay.ts'
 import { replaceDocument } from './model/epoch.ts'
 import { changedDocument } from './model/MemoryDoc.ts'
 import { unwrap, wrap } from './offline/envelope.ts'
-import { PendingChange } from './offline/PendingChange.ts'
+import { ChangeQueue } from './offline/ChangeQueue.ts'
+import type { PendingChange } from './offline/PendingChange.ts'
 import type { MemoryStorage, QueueKey, StorageKind, StoredState } from './offline/Storage.ts'
 import { TabChannel } from './offline/TabChannel.ts'
 import { type AccessLevel, type Message, MessageType } from './protocol/messages.ts'
@@ -113,17 +114,11 @@ export class MemorySync implements Channel {
   private readonly connection: Connection
   private readonly storage: MemoryStorage
   private readonly tabs: TabChannel | null
-  private pending: PendingChange[] = []
-  /** Storage keys of acknowledged changes, removed at the next checkpoint. */
-  private acknowledged: QueueKey[] = []
-  private seq = 0
+  /** Local changes until the relay acknowledges them, and their storage. */
+  private readonly queue: ChangeQueue
   private phase: Phase = 'closed'
-  private waiters: Array<{ seq: number; resolve: () => void }> = []
   private statusListeners = new Set<() => void>()
   private cachedStatus: MemoryStatus
-  private lastSyncedAt: number | null = null
-  private checkpointTimer: ReturnType<typeof setTimeout> | null = null
-  private checkpointing: Promise<void> = Promise.resolve()
   private isLoaded = false
   private disposed = false
   private presence: PresenceChannel | null = null
@@ -149,6 +144,12 @@ export class MemorySync implements Channel {
     this.doc = options.doc
     this.connection = options.connection
     this.storage = options.storage
+    this.queue = new ChangeQueue({
+      storage: options.storage,
+      checkpointMs: options.checkpointMs,
+      storedDocument: () => wrap(this.epoch, Y.encodeStateAsUpdate(this.doc)),
+      onError: options.onError,
+    })
     this.recovery = new HandshakeRecovery({
       name: this.name,
       canHandshake: () => this.phase !== 'closed' && !this.disposed,
@@ -195,7 +196,7 @@ export class MemorySync implements Channel {
     // still stored in their older epoch (it stopped before storing its document): dropped.
     const current = entries.filter((entry) => entry.epoch === this.epoch)
     const carried = entries.filter((entry) => entry.epoch < this.epoch)
-    for (const entry of entries) if (entry.epoch > this.epoch) this.acknowledged.push(entry.key)
+    for (const entry of entries) if (entry.epoch > this.epoch) this.queue.release(entry.key)
     Y.transact(
       this.doc,
       () => {
@@ -217,8 +218,7 @@ export class MemorySync implements Channel {
       LOAD_ORIGIN,
     )
     // Stored changes travel in the first handshake diff, with the changes made meanwhile.
-    for (const entry of current)
-      this.pending.push(PendingChange.loaded(++this.seq, entry.update, entry.key, entry.epoch, entry.intents))
+    for (const entry of current) this.queue.addLoaded(entry.update, entry.key, entry.epoch, entry.intents)
     if (carried.length > 0) this.carryOver(carried.map((entry) => ({ ...entry, seq: 0 })))
     this.isLoaded = true
     this.refreshStatus()
@@ -251,7 +251,7 @@ export class MemorySync implements Channel {
 
   private readonly onTransactionEnd = (transaction: Y.Transaction): void => {
     const origin = transaction.origin
-    if ((origin === REMOTE_ORIGIN || origin === TAB_ORIGIN) && changedDocument(transaction)) this.scheduleCheckpoint()
+    if ((origin === REMOTE_ORIGIN || origin === TAB_ORIGIN) && changedDocument(transaction)) this.queue.scheduleCheckpoint()
   }
 
   private readonly onTransactionsDone = (): void => {
@@ -263,7 +263,7 @@ export class MemorySync implements Channel {
     if (!isLocal(origin)) return
     const intents = this.lastIntents
     this.lastIntents = null
-    const change = this.queue(update, intents)
+    const change = this.queue.add(update, this.epoch, intents)
     this.tabs?.post(wrap(this.epoch, update))
     // Sent when the task ends, with the other changes made in it (one frame for a burst).
     if (this.phase === 'synced' && this.unsent.push(change) === 1) queueMicrotask(this.sendUnsent)
@@ -300,15 +300,6 @@ export class MemorySync implements Channel {
     if (changes.length > 1) this.recovery.sentSeveral(last.seq, update.byteLength)
     this.connection.send({ type: MessageType.update, name: this.name, seq: last.seq, update })
   }
-
-  /** Stores a change of this epoch and adds it to the pending queue. */
-  private queue(update: Uint8Array, intents: Intent[] | null): PendingChange {
-    const change = PendingChange.made(++this.seq, this.epoch, update, intents, this.store)
-    this.pending.push(change)
-    return change
-  }
-
-  private readonly store = (envelope: Uint8Array): QueueKey => this.storage.append(envelope).key
 
   private applyFromTab(bytes: Uint8Array): void {
     if (this.disposed) return
@@ -405,7 +396,7 @@ export class MemorySync implements Channel {
 
   /** @internal The unacknowledged changes, oldest first, for the devtools (read only). */
   get pendingChanges(): ReadonlyArray<{ readonly seq: number; readonly update: Uint8Array; readonly since: number }> {
-    return this.pending
+    return this.queue.changes
   }
 
   /** @internal The memory's presence if the app opened it, else null (devtools). */
@@ -433,23 +424,20 @@ export class MemorySync implements Channel {
       // lacks (every local one stays in a pending change until acknowledged), and queued
       // without intent they could not be carried onto a new epoch (reported as a conflict).
       const hasContent = Y.parseUpdateMeta(diff).to.size > 0
-      if (diff.byteLength > this.recovery.partBytes && this.pending.length > 1) {
+      const pending = this.queue.changes.length
+      if (diff.byteLength > this.recovery.partBytes && pending > 1) {
         this.sendInParts(relayVector)
-      } else if (this.pending.length > 0 || hasContent) {
-        if (this.pending.length === 0) {
+      } else if (pending > 0 || hasContent) {
+        if (pending === 0) {
           // Content the relay lacks that no queue holds (it came from another tab, or the
           // relay lost data): queue it like a local change so it is acknowledged.
-          this.queue(diff, null)
+          this.queue.add(diff, this.epoch, null)
         }
-        if (this.pending.length > 1) this.recovery.sentSeveral(this.seq, diff.byteLength)
-        this.connection.send({
-          type: MessageType.update,
-          name: this.name,
-          seq: this.seq,
-          update: diff,
-        })
+        const seq = this.queue.lastSeq
+        if (this.queue.changes.length > 1) this.recovery.sentSeveral(seq, diff.byteLength)
+        this.connection.send({ type: MessageType.update, name: this.name, seq, update: diff })
       } else {
-        this.lastSyncedAt = Date.now()
+        this.queue.synced()
         this.recovery.synced()
       }
       this.phase = 'synced'
@@ -501,15 +489,15 @@ export class MemorySync implements Channel {
    * or lost by the relay) follows as a change of its own, like a diff with nothing pending.
    */
   private sendInParts(relayVector: Uint8Array): void {
-    const { parts, vector } = handshakeParts(this.pending, relayVector, this.recovery.partBytes)
+    const { parts, vector } = handshakeParts(this.queue.changes, relayVector, this.recovery.partBytes)
     for (const part of parts) {
       if (part.changes > 1) this.recovery.sentSeveral(part.seq, part.update.byteLength)
       this.connection.send({ type: MessageType.update, name: this.name, seq: part.seq, update: part.update })
     }
     const rest = Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(vector))
     if (Y.parseUpdateMeta(rest).to.size === 0) return
-    this.queue(rest, null)
-    this.connection.send({ type: MessageType.update, name: this.name, seq: this.seq, update: rest })
+    const { seq } = this.queue.add(rest, this.epoch, null)
+    this.connection.send({ type: MessageType.update, name: this.name, seq, update: rest })
   }
 
   /**
@@ -527,26 +515,20 @@ export class MemorySync implements Channel {
     // Changes the local epoch ended with are in the new one (persisted, the ACK lost): with
     // its vector, they settle, however many epochs ago it ended.
     const held = vectorEpoch === this.epoch && endedVector.length > 0 ? Y.decodeStateVector(endedVector) : null
-    const carried = this.pending.filter((change) => !(held && change.epoch === this.epoch && includedIn(change.update, held)))
-    const dropped = this.pending.length
+    const carried = this.queue.changes.filter((change) => !(held && change.epoch === this.epoch && includedIn(change.update, held)))
     this.phase = 'handshake'
     this.epoch = epoch
     replaceDocument(this.doc, state, EPOCH_ORIGIN)
-    const old = this.pending
-    this.pending = []
-    for (const change of old) if (change.key !== null) this.acknowledged.push(change.key)
+    const dropped = this.queue.takeAll().length
     // The carried-over change is stored first; then the new document replaces the stored one
     // and the old changes leave storage, in one step (see loadStored for a stop in between).
-    const before = this.seq
+    const before = this.queue.lastSeq
     if (dropped > 0) this.carryOver(carried)
     // A carried-over change is settled only once the change carrying it is acknowledged:
     // whoever waits for it (whenSynced) waits for that one.
-    if (this.seq > before && carried.length > 0) {
-      const from = Math.min(...carried.map((change) => change.seq))
-      for (const waiter of this.waiters) if (waiter.seq >= from) waiter.seq = this.seq
-    }
-    void this.checkpoint()
-    this.settleWaiters()
+    if (this.queue.lastSeq > before && carried.length > 0) this.queue.carriedOver(Math.min(...carried.map((change) => change.seq)))
+    void this.queue.checkpoint()
+    this.queue.settleWaiters()
     this.refreshStatus()
     this.onOpen()
   }
@@ -554,7 +536,7 @@ export class MemorySync implements Channel {
   /** Replays the intent of `changes` (made in older epochs) as one new local change; reports what cannot be placed. */
   private carryOver(changes: ReadonlyArray<{ epoch: number; intents: Intent[] | null; key: QueueKey | null }>): void {
     const unknown = changes.filter((change) => change.intents === null && change.epoch !== this.epoch)
-    for (const change of changes) if (change.key !== null && !this.acknowledged.includes(change.key)) this.acknowledged.push(change.key)
+    for (const change of changes) if (change.key !== null && !this.queue.isReleased(change.key)) this.queue.release(change.key)
     const intents = changes.flatMap((change) => change.intents ?? [])
     let conflicts: ReturnType<typeof replayIntents> = []
     if (intents.length > 0) this.doc.transact(() => (conflicts = replayIntents(this.doc, intents)))
@@ -579,55 +561,15 @@ export class MemorySync implements Channel {
   }
 
   private onAck(seq: number): void {
-    const settled = this.pending.filter((change) => change.seq <= seq)
     // A repeated or stale acknowledgement settles nothing new.
-    if (settled.length === 0) return
+    if (!this.queue.acknowledge(seq)) return
     this.recovery.acknowledged(seq)
-    this.pending = this.pending.filter((change) => change.seq > seq)
-    for (const change of settled) if (change.key !== null) this.acknowledged.push(change.key)
-    this.settleWaiters()
-    this.scheduleCheckpoint()
     this.refreshStatus()
-  }
-
-  /** Resolves the `whenSynced` waiters whose changes are all settled. */
-  private settleWaiters(): void {
-    const oldest = this.pending[0]?.seq ?? Infinity
-    this.waiters = this.waiters.filter((waiter) => {
-      if (waiter.seq < oldest) waiter.resolve()
-      return waiter.seq >= oldest
-    })
-    if (this.pending.length === 0) this.lastSyncedAt = Date.now()
-  }
-
-  private scheduleCheckpoint(): void {
-    if (this.checkpointTimer || this.disposed) return
-    this.checkpointTimer = setTimeout(() => {
-      this.checkpointTimer = null
-      void this.checkpoint()
-    }, this.options.checkpointMs)
-    ;(this.checkpointTimer as { unref?: () => void }).unref?.()
-  }
-
-  /**
-   * Stores the document (merged with what is stored) and removes the acknowledged changes
-   * it contains, in one step.
-   */
-  private checkpoint(): Promise<void> {
-    const acknowledged = this.acknowledged.splice(0)
-    const doc = wrap(this.epoch, Y.encodeStateAsUpdate(this.doc))
-    this.checkpointing = this.checkpointing
-      .then(() => this.storage.checkpoint(doc, acknowledged))
-      .catch((error: unknown) => this.options.onError(error as Error))
-    return this.checkpointing
   }
 
   /** @internal Runs a due checkpoint now (the page is being hidden or unloaded). */
   flush(): Promise<void> {
-    if (!this.checkpointTimer && this.acknowledged.length === 0) return this.checkpointing
-    if (this.checkpointTimer) clearTimeout(this.checkpointTimer)
-    this.checkpointTimer = null
-    return this.checkpoint()
+    return this.queue.flush()
   }
 
   /** Resolves when every local change made so far (and every one loaded from storage) is acknowledged. */
@@ -635,9 +577,7 @@ export class MemorySync implements Channel {
     // Whoever waits for the acknowledgement gets this task's writes sent now, not at its end.
     this.sendUnsent()
     if (!this.isLoaded) await this.loaded
-    const target = this.pending.at(-1)?.seq
-    if (target === undefined) return
-    await new Promise<void>((resolve) => this.waiters.push({ seq: target, resolve }))
+    await this.queue.whenSettled()
   }
 
   get status(): MemoryStatus {
@@ -657,9 +597,9 @@ export class MemorySync implements Channel {
         : this.connection.state === 'online'
           ? 'connecting'
           : this.connection.state
-    const pending = this.pending.length
+    const pending = this.queue.changes.length
     const storage = this.options.storageKind()
-    const { lastSyncedAt } = this
+    const { lastSyncedAt } = this.queue
     const current = this.cachedStatus
     if (
       connection === current.connection &&
@@ -680,6 +620,7 @@ export class MemorySync implements Channel {
     this.sendUnsent()
     this.applyRemote()
     this.disposed = true
+    this.queue.close()
     this.recovery.cancel()
     this.doc.off('update', this.onUpdate)
     this.doc.off('beforeObserverCalls', this.onTransaction)
