@@ -12,6 +12,8 @@
  *                         CPU profiler (as --cpu-prof): prints the functions with the most self time
  *   --profile-dir=DIR     with --profile: keep the .cpuprofile files in DIR (open them in DevTools)
  *   --runs=N              repetitions (default 3; 1 with --quick or --profile)
+ *   --profile-clients=DIR every client group process under V8's CPU profiler, its profile
+ *                         written to DIR when it exits (start-up included)
  *   --source              run remem's TypeScript sources (through tsx) instead of the packages
  *                         as built, which the suite builds first (`npm run build`)
  */

@@ -22,6 +22,15 @@ export function runsBuiltPackages(): boolean {
   return !process.argv.includes('--source')
 }
 
+/**
+ * `--profile-clients=DIR`: every client group process runs under V8's CPU profiler and writes
+ * its whole life's profile to DIR when it exits (open them in DevTools).
+ */
+function clientProfileFlags(): string[] {
+  const dir = process.argv.find((arg) => arg.startsWith('--profile-clients='))?.slice('--profile-clients='.length)
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []
+}
+
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100
 
@@ -182,7 +191,7 @@ export class ServerProcess extends Child<ServerRequest, ServerMessage> {
 /** A client group process (clientProcess.ts) running one job. */
 export class ClientGroup extends Child<ClientJob | ClientCommand, ClientMessage> {
   constructor(label: string, job: ClientJob) {
-    super(label, './clientProcess.ts', [])
+    super(label, './clientProcess.ts', [], clientProfileFlags())
     this.send(job)
   }
 
