@@ -2,6 +2,7 @@
  * Epochs and IndexedDB (fake-indexeddb): changes made offline and stored (the client closed)
  * against an old epoch are carried over by their stored intent when a later client of the
  * same storage meets the new epoch; storage then holds the new epoch's document and no queue.
+ * Changes a stopped tab left queued that the old epoch ended with are not carried over again.
  */
 import 'fake-indexeddb/auto'
 import { createServer } from 'node:net'
@@ -86,5 +87,52 @@ describe('epochs and stored changes', () => {
     expect(docs).toHaveLength(1)
     expect(unwrap(docs[0]![1] as Uint8Array).epoch).toBe(1)
     expect(stored.filter(([key]) => (key as unknown[])[2] === 'q')).toEqual([])
+  })
+
+  it('does not carry over a queued change that the old epoch ended with (a tab stopped before its checkpoint)', async () => {
+    const relay = await startRelay({ store: new EmbeddedStore(), idleUnloadMs: 60_000 })
+    cleanups.push(() => relay.close())
+    const name = `epoch-stopped-tab-${Date.now()}`
+    // Tabs of one origin: one IndexedDB, each tab its own queue.
+    const tab = { tabs: false, checkpointMs: 20 } as const
+
+    // Tab B opens first (it loads an empty queue). Tab A adds an item, which is acknowledged,
+    // and keeps it queued: its checkpoint would come only after a minute.
+    const b = connect(relay.url, tab)
+    cleanups.push(() => b.close())
+    const mb = b.memory(name)
+    mb.set('items', ['a'])
+    await mb.whenSynced()
+    const a = connect(relay.url, { ...tab, checkpointMs: 60_000 })
+    cleanups.push(() => a.close())
+    const ma = a.memory(name)
+    await eventually(() => expect(ma.toJSON()).toEqual({ items: ['a'] }))
+    ;(ma.get('items') as SyncedList).push('x')
+    await ma.whenSynced()
+    await eventually(() => expect(mb.toJSON()).toEqual({ items: ['a', 'x'] }))
+
+    // A goes offline and stays there (as a tab that stopped, its change still queued in
+    // epoch 0). B meets the new epoch and stores its document.
+    a.inspector.setOffline(true)
+    await eventually(() => expect(ma.status.connection).not.toBe('online'))
+    const room = relay.relay.rooms.get(name)!
+    await room.whenCompacted()
+    await room.compact(true)
+    expect(room.epoch).toBe(1)
+    const storedDocument = async (): Promise<Uint8Array | undefined> =>
+      (await entries(createStore('remem', 'memories'))).find(
+        ([key]) => Array.isArray(key) && key[1] === name && key[2] === 'doc',
+      )?.[1] as Uint8Array | undefined
+    await eventually(async () => expect(unwrap((await storedDocument())!).epoch).toBe(1))
+    await b.close()
+
+    // A new tab loads the epoch-1 document and A's queue: the list keeps one "x".
+    const c = connect(relay.url, tab)
+    cleanups.push(() => c.close())
+    const mc = c.memory(name)
+    await eventually(() => expect(mc.status.connection).toBe('online'))
+    await mc.whenSynced()
+    expect(mc.toJSON()).toEqual({ items: ['a', 'x'] })
+    expect(c.errors.filter((error) => error.name !== 'ConnectionError')).toEqual([])
   })
 })

@@ -38,7 +38,7 @@ import { recordIntent } from './intent/record.ts'
 import { replayIntents } from './intent/replay.ts'
 import { replaceDocument } from './model/epoch.ts'
 import { changedDocument } from './model/MemoryDoc.ts'
-import { unwrap, wrap } from './offline/envelope.ts'
+import { type EndedVector, unwrap, wrap, wrapDocument } from './offline/envelope.ts'
 import { ChangeQueue } from './offline/ChangeQueue.ts'
 import type { PendingChange } from './offline/PendingChange.ts'
 import type { MemoryStorage, QueueKey, StorageKind, StoredState } from './offline/Storage.ts'
@@ -134,6 +134,12 @@ export class MemorySync implements Channel {
   private declaredId: number | null = null
   /** The epoch of the local document (docs/DESIGN.md, "Epochs"). */
   private epoch = 0
+  /**
+   * The state vector an earlier epoch ended with, if this client learned it (an EPOCH frame)
+   * or loaded it with the stored document: stored with the document, so that a load can tell
+   * which changes another tab left queued in that epoch the document already holds.
+   */
+  private endedVector: EndedVector | null = null
   /** The intent of the local transaction whose update comes next. */
   private lastIntents: Intent[] | null = null
   private readonly offConnection: () => void
@@ -147,7 +153,7 @@ export class MemorySync implements Channel {
     this.queue = new ChangeQueue({
       storage: options.storage,
       checkpointMs: options.checkpointMs,
-      storedDocument: () => wrap(this.epoch, Y.encodeStateAsUpdate(this.doc)),
+      storedDocument: () => wrapDocument(this.epoch, Y.encodeStateAsUpdate(this.doc), this.endedVector),
       onError: options.onError,
     })
     this.recovery = new HandshakeRecovery({
@@ -190,12 +196,23 @@ export class MemorySync implements Channel {
     if (this.disposed) return
     const storedDoc = stored.doc ? unwrap(stored.doc) : null
     this.epoch = storedDoc?.epoch ?? 0
+    this.endedVector = storedDoc?.ended ?? null
     const entries = stored.pending.map((entry) => ({ key: entry.key, ...unwrap(entry.update) }))
     // Changes stored in an older epoch than the document (a tab still in an older one) are
     // carried over by their intent once loaded. Newer ones are copies a switch made of changes
     // still stored in their older epoch (it stopped before storing its document): dropped.
     const current = entries.filter((entry) => entry.epoch === this.epoch)
-    const carried = entries.filter((entry) => entry.epoch < this.epoch)
+    // Those the epoch they were made in ended with (a tab that stopped before its checkpoint
+    // removed them, acknowledged or not) are in the document already: carrying them over
+    // would apply them twice.
+    const ended = this.endedVector
+    const held = ended ? Y.decodeStateVector(ended.vector) : null
+    const carried = entries.filter((entry) => {
+      if (entry.epoch >= this.epoch) return false
+      if (!held || entry.epoch !== ended!.epoch || !includedIn(entry.update, held)) return true
+      this.queue.release(entry.key)
+      return false
+    })
     for (const entry of entries) if (entry.epoch > this.epoch) this.queue.release(entry.key)
     Y.transact(
       this.doc,
@@ -517,6 +534,7 @@ export class MemorySync implements Channel {
     const held = vectorEpoch === this.epoch && endedVector.length > 0 ? Y.decodeStateVector(endedVector) : null
     const carried = this.queue.changes.filter((change) => !(held && change.epoch === this.epoch && includedIn(change.update, held)))
     this.phase = 'handshake'
+    if (held) this.endedVector = { epoch: this.epoch, vector: endedVector }
     this.epoch = epoch
     replaceDocument(this.doc, state, EPOCH_ORIGIN)
     const dropped = this.queue.takeAll().length

@@ -4,13 +4,23 @@
  * be carried onto a newer epoch after a reload; see intent/Intent.ts).
  *
  * Format: the bytes `ff 52 45 4d 01` ("REM" v1), varUint epoch, varString intent as JSON
- * (`null` for a document), then the Yjs update. Bytes without the header are what earlier
- * versions stored: epoch 0, no intent.
+ * (`null` for a document), then the Yjs update. A document that knows the state vector the
+ * epoch before its own ended with (`wrapDocument`): `ff 52 45 4d 02`, varUint epoch, varUint
+ * that earlier epoch, varUint8Array its vector, then the update. Bytes without a header are
+ * what earlier versions stored: epoch 0, no intent.
  */
 import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
 import type { Intent } from '../intent/Intent.ts'
 
 const MAGIC = [0xff, 0x52, 0x45, 0x4d, 0x01]
+const DOCUMENT_MAGIC = [0xff, 0x52, 0x45, 0x4d, 0x02]
+
+/** The state vector epoch `epoch` ended with: what of that epoch the next one holds. */
+export interface EndedVector {
+  epoch: number
+  vector: Uint8Array
+}
 
 /** A stored document or change, unwrapped. */
 export interface Enveloped {
@@ -18,6 +28,8 @@ export interface Enveloped {
   /** The change's intent; null for a document, or for a change stored without one. */
   intents: Intent[] | null
   update: Uint8Array
+  /** For a stored document: the vector the epoch before its own ended with, if known. */
+  ended?: EndedVector | null
 }
 
 const utf8 = new TextEncoder()
@@ -73,11 +85,34 @@ function writeVarUint(bytes: Uint8Array, at: number, value: number): number {
   return at
 }
 
-/** Unwraps what `wrap` stored; plain Yjs bytes are epoch 0 without intent. */
+/**
+ * Wraps a document of `epoch` for storage, with the vector the epoch before it ended with
+ * (when known), so that a later load can tell which changes stored in that epoch the
+ * document already holds.
+ */
+export function wrapDocument(epoch: number, update: Uint8Array, ended: EndedVector | null): Uint8Array {
+  if (ended === null) return wrap(epoch, update)
+  const encoder = encoding.createEncoder()
+  for (const byte of DOCUMENT_MAGIC) encoding.writeUint8(encoder, byte)
+  encoding.writeVarUint(encoder, epoch)
+  encoding.writeVarUint(encoder, ended.epoch)
+  encoding.writeVarUint8Array(encoder, ended.vector)
+  encoding.writeUint8Array(encoder, update)
+  return encoding.toUint8Array(encoder)
+}
+
+const startsWith = (bytes: Uint8Array, magic: readonly number[]): boolean =>
+  bytes.length >= magic.length && magic.every((byte, i) => bytes[i] === byte)
+
+/** Unwraps what `wrap` or `wrapDocument` stored; plain Yjs bytes are epoch 0 without intent. */
 export function unwrap(bytes: Uint8Array): Enveloped {
-  if (bytes.length < MAGIC.length || MAGIC.some((byte, i) => bytes[i] !== byte)) {
-    return { epoch: 0, intents: null, update: bytes }
+  if (startsWith(bytes, DOCUMENT_MAGIC)) {
+    const decoder = decoding.createDecoder(bytes.subarray(DOCUMENT_MAGIC.length))
+    const epoch = decoding.readVarUint(decoder)
+    const ended = { epoch: decoding.readVarUint(decoder), vector: decoding.readVarUint8Array(decoder) }
+    return { epoch, intents: null, update: decoding.readTailAsUint8Array(decoder), ended }
   }
+  if (!startsWith(bytes, MAGIC)) return { epoch: 0, intents: null, update: bytes }
   const decoder = decoding.createDecoder(bytes.subarray(MAGIC.length))
   const epoch = decoding.readVarUint(decoder)
   const intents = JSON.parse(decoding.readVarString(decoder)) as Intent[] | null

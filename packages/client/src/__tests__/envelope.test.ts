@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { unwrap, wrap, wrapDocument } from '../offline/envelope.ts'
+import { mergeDocs } from '../offline/mergeDocs.ts'
+
+function documentWith(key: string, value: string): Uint8Array {
+  const doc = new Y.Doc()
+  doc.getMap('m').set(key, value)
+  return Y.encodeStateAsUpdate(doc)
+}
+
+describe('stored envelopes', () => {
+  const ended = new Y.Doc()
+  ended.getMap('m').set('k', 'v')
+  const vector = Y.encodeStateVector(ended)
+
+  it('a document keeps the vector its previous epoch ended with', () => {
+    const update = documentWith('a', '1')
+    const bytes = wrapDocument(3, update, { epoch: 2, vector })
+    const unwrapped = unwrap(bytes)
+    expect(unwrapped.epoch).toBe(3)
+    expect(unwrapped.intents).toBeNull()
+    expect(unwrapped.update).toEqual(update)
+    expect(unwrapped.ended).toEqual({ epoch: 2, vector })
+  })
+
+  it('without a vector a document is stored as before (format 1)', () => {
+    const update = documentWith('a', '1')
+    const bytes = wrapDocument(3, update, null)
+    expect(bytes).toEqual(wrap(3, update))
+    expect(Array.from(bytes.subarray(0, 5))).toEqual([0xff, 0x52, 0x45, 0x4d, 0x01])
+    expect(unwrap(bytes).ended).toBeUndefined()
+  })
+
+  it('merging two documents of one epoch keeps the vector either of them has', () => {
+    const known = wrapDocument(1, documentWith('a', '1'), { epoch: 0, vector })
+    const unknown = wrap(1, documentWith('b', '2'))
+    for (const [stored, current] of [
+      [known, unknown],
+      [unknown, known],
+    ] as const) {
+      const merged = unwrap(mergeDocs(stored, current))
+      expect(merged.epoch).toBe(1)
+      expect(merged.ended).toEqual({ epoch: 0, vector })
+      const doc = new Y.Doc()
+      Y.applyUpdate(doc, merged.update)
+      expect(doc.getMap('m').toJSON()).toEqual({ a: '1', b: '2' })
+    }
+  })
+})
