@@ -38,7 +38,7 @@ import { recordIntent } from './intent/record.ts'
 import { replayIntents } from './intent/replay.ts'
 import { replaceDocument } from './model/epoch.ts'
 import { changedDocument } from './model/MemoryDoc.ts'
-import { type EndedVector, unwrap, wrap, wrapDocument } from './offline/envelope.ts'
+import { type EndedVector, keptVectors, unwrap, wrap, wrapDocument } from './offline/envelope.ts'
 import { ChangeQueue } from './offline/ChangeQueue.ts'
 import type { PendingChange } from './offline/PendingChange.ts'
 import type { MemoryStorage, QueueKey, StorageKind, StoredState } from './offline/Storage.ts'
@@ -135,11 +135,11 @@ export class MemorySync implements Channel {
   /** The epoch of the local document (docs/DESIGN.md, "Epochs"). */
   private epoch = 0
   /**
-   * The state vector an earlier epoch ended with, if this client learned it (an EPOCH frame)
-   * or loaded it with the stored document: stored with the document, so that a load can tell
-   * which changes another tab left queued in that epoch the document already holds.
+   * The state vectors earlier epochs ended with that this client learned (EPOCH frames) or
+   * loaded with the stored document: stored with the document, so that a load can tell which
+   * changes other tabs left queued in those epochs the document already holds.
    */
-  private endedVector: EndedVector | null = null
+  private endedVectors: EndedVector[] = []
   /** The intent of the local transaction whose update comes next. */
   private lastIntents: Intent[] | null = null
   private readonly offConnection: () => void
@@ -153,7 +153,7 @@ export class MemorySync implements Channel {
     this.queue = new ChangeQueue({
       storage: options.storage,
       checkpointMs: options.checkpointMs,
-      storedDocument: () => wrapDocument(this.epoch, Y.encodeStateAsUpdate(this.doc), this.endedVector),
+      storedDocument: () => wrapDocument(this.epoch, Y.encodeStateAsUpdate(this.doc), this.endedVectors),
       onError: options.onError,
     })
     this.recovery = new HandshakeRecovery({
@@ -196,7 +196,7 @@ export class MemorySync implements Channel {
     if (this.disposed) return
     const storedDoc = stored.doc ? unwrap(stored.doc) : null
     this.epoch = storedDoc?.epoch ?? 0
-    this.endedVector = storedDoc?.ended ?? null
+    this.endedVectors = [...(storedDoc?.ended ?? [])]
     const entries = stored.pending.map((entry) => ({ key: entry.key, ...unwrap(entry.update) }))
     // Changes stored in an older epoch than the document (a tab still in an older one) are
     // carried over by their intent once loaded. Newer ones are copies a switch made of changes
@@ -205,11 +205,11 @@ export class MemorySync implements Channel {
     // Those the epoch they were made in ended with (a tab that stopped before its checkpoint
     // removed them, acknowledged or not) are in the document already: carrying them over
     // would apply them twice.
-    const ended = this.endedVector
-    const held = ended ? Y.decodeStateVector(ended.vector) : null
+    const held = new Map(this.endedVectors.map(({ epoch, vector }) => [epoch, Y.decodeStateVector(vector)]))
     const carried = entries.filter((entry) => {
       if (entry.epoch >= this.epoch) return false
-      if (!held || entry.epoch !== ended!.epoch || !includedIn(entry.update, held)) return true
+      const vector = held.get(entry.epoch)
+      if (!vector || !includedIn(entry.update, vector)) return true
       this.queue.release(entry.key)
       return false
     })
@@ -534,7 +534,7 @@ export class MemorySync implements Channel {
     const held = vectorEpoch === this.epoch && endedVector.length > 0 ? Y.decodeStateVector(endedVector) : null
     const carried = this.queue.changes.filter((change) => !(held && change.epoch === this.epoch && includedIn(change.update, held)))
     this.phase = 'handshake'
-    if (held) this.endedVector = { epoch: this.epoch, vector: endedVector }
+    if (held) this.endedVectors = keptVectors(this.endedVectors, [{ epoch: this.epoch, vector: endedVector }])
     this.epoch = epoch
     replaceDocument(this.doc, state, EPOCH_ORIGIN)
     const dropped = this.queue.takeAll().length

@@ -4,10 +4,10 @@
  * be carried onto a newer epoch after a reload; see intent/Intent.ts).
  *
  * Format: the bytes `ff 52 45 4d 01` ("REM" v1), varUint epoch, varString intent as JSON
- * (`null` for a document), then the Yjs update. A document that knows the state vector the
- * epoch before its own ended with (`wrapDocument`): `ff 52 45 4d 02`, varUint epoch, varUint
- * that earlier epoch, varUint8Array its vector, then the update. Bytes without a header are
- * what earlier versions stored: epoch 0, no intent.
+ * (`null` for a document), then the Yjs update. A document that knows the state vectors
+ * earlier epochs ended with (`wrapDocument`): `ff 52 45 4d 02`, varUint epoch, varUint count,
+ * then for each a varUint epoch and a varUint8Array vector, then the update. Bytes without a
+ * header are what earlier versions stored: epoch 0, no intent.
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
@@ -15,6 +15,8 @@ import type { Intent } from '../intent/Intent.ts'
 
 const MAGIC = [0xff, 0x52, 0x45, 0x4d, 0x01]
 const DOCUMENT_MAGIC = [0xff, 0x52, 0x45, 0x4d, 0x02]
+/** Ended vectors a stored document keeps: changes a stopped tab queued that many epochs back are still recognized. */
+const KEPT_VECTORS = 4
 
 /** The state vector epoch `epoch` ended with: what of that epoch the next one holds. */
 export interface EndedVector {
@@ -28,8 +30,8 @@ export interface Enveloped {
   /** The change's intent; null for a document, or for a change stored without one. */
   intents: Intent[] | null
   update: Uint8Array
-  /** For a stored document: the vector the epoch before its own ended with, if known. */
-  ended?: EndedVector | null
+  /** For a stored document: the vectors earlier epochs ended with, where known (oldest first). */
+  ended?: readonly EndedVector[]
 }
 
 const utf8 = new TextEncoder()
@@ -86,19 +88,29 @@ function writeVarUint(bytes: Uint8Array, at: number, value: number): number {
 }
 
 /**
- * Wraps a document of `epoch` for storage, with the vector the epoch before it ended with
- * (when known), so that a later load can tell which changes stored in that epoch the
- * document already holds.
+ * Wraps a document of `epoch` for storage, with the vectors earlier epochs ended with (where
+ * known), so that a later load can tell which changes stored in those epochs the document
+ * already holds.
  */
-export function wrapDocument(epoch: number, update: Uint8Array, ended: EndedVector | null): Uint8Array {
-  if (ended === null) return wrap(epoch, update)
+export function wrapDocument(epoch: number, update: Uint8Array, ended: readonly EndedVector[]): Uint8Array {
+  if (ended.length === 0) return wrap(epoch, update)
   const encoder = encoding.createEncoder()
   for (const byte of DOCUMENT_MAGIC) encoding.writeUint8(encoder, byte)
   encoding.writeVarUint(encoder, epoch)
-  encoding.writeVarUint(encoder, ended.epoch)
-  encoding.writeVarUint8Array(encoder, ended.vector)
+  encoding.writeVarUint(encoder, ended.length)
+  for (const { epoch: endedEpoch, vector } of ended) {
+    encoding.writeVarUint(encoder, endedEpoch)
+    encoding.writeVarUint8Array(encoder, vector)
+  }
   encoding.writeUint8Array(encoder, update)
   return encoding.toUint8Array(encoder)
+}
+
+/** The last `KEPT_VECTORS` of both lists, one per epoch, oldest first. */
+export function keptVectors(a: readonly EndedVector[], b: readonly EndedVector[]): EndedVector[] {
+  const byEpoch = new Map<number, EndedVector>()
+  for (const entry of [...a, ...b]) byEpoch.set(entry.epoch, entry)
+  return [...byEpoch.values()].sort((x, y) => x.epoch - y.epoch).slice(-KEPT_VECTORS)
 }
 
 const startsWith = (bytes: Uint8Array, magic: readonly number[]): boolean =>
@@ -109,7 +121,10 @@ export function unwrap(bytes: Uint8Array): Enveloped {
   if (startsWith(bytes, DOCUMENT_MAGIC)) {
     const decoder = decoding.createDecoder(bytes.subarray(DOCUMENT_MAGIC.length))
     const epoch = decoding.readVarUint(decoder)
-    const ended = { epoch: decoding.readVarUint(decoder), vector: decoding.readVarUint8Array(decoder) }
+    const ended: EndedVector[] = []
+    for (let count = decoding.readVarUint(decoder); count > 0; count--) {
+      ended.push({ epoch: decoding.readVarUint(decoder), vector: decoding.readVarUint8Array(decoder) })
+    }
     return { epoch, intents: null, update: decoding.readTailAsUint8Array(decoder), ended }
   }
   if (!startsWith(bytes, MAGIC)) return { epoch: 0, intents: null, update: bytes }

@@ -1,6 +1,6 @@
 import * as Y from 'yjs'
 import { MemoryDoc } from '../model/MemoryDoc.ts'
-import { unwrap, wrapDocument } from './envelope.ts'
+import { keptVectors, unwrap, wrapDocument } from './envelope.ts'
 
 /**
  * Two stored documents as one, garbage-collected: both applied to a fresh document and
@@ -19,8 +19,8 @@ export function mergeDocs(stored: Uint8Array, current: Uint8Array): Uint8Array {
     Y.applyUpdate(doc, b.update)
     const merged = Y.encodeStateAsUpdate(doc)
     if (a.epoch === 0 && stored === a.update && current === b.update) return merged
-    // Either may know the vector the epoch before ended with (see wrapDocument): kept.
-    return wrapDocument(a.epoch, merged, b.ended ?? a.ended ?? null)
+    // Each may know vectors earlier epochs ended with (see wrapDocument): both kept.
+    return wrapDocument(a.epoch, merged, keptVectors(a.ended ?? [], b.ended ?? []))
   } finally {
     doc.destroy()
   }
