@@ -534,7 +534,8 @@ export class MemorySync implements Channel {
     const held = vectorEpoch === this.epoch && endedVector.length > 0 ? Y.decodeStateVector(endedVector) : null
     const carried = this.queue.changes.filter((change) => !(held && change.epoch === this.epoch && includedIn(change.update, held)))
     this.phase = 'handshake'
-    if (held) this.endedVectors = keptVectors(this.endedVectors, [{ epoch: this.epoch, vector: endedVector }])
+    // A copy: the frame's bytes, which hold the whole new document, are not kept for it.
+    if (held) this.endedVectors = keptVectors(this.endedVectors, [{ epoch: this.epoch, vector: endedVector.slice() }])
     this.epoch = epoch
     replaceDocument(this.doc, state, EPOCH_ORIGIN)
     const dropped = this.queue.takeAll().length

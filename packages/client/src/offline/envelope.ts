@@ -123,7 +123,8 @@ export function unwrap(bytes: Uint8Array): Enveloped {
     const epoch = decoding.readVarUint(decoder)
     const ended: EndedVector[] = []
     for (let count = decoding.readVarUint(decoder); count > 0; count--) {
-      ended.push({ epoch: decoding.readVarUint(decoder), vector: decoding.readVarUint8Array(decoder) })
+      // Copies: a view would keep the whole stored document's bytes alive with the vector.
+      ended.push({ epoch: decoding.readVarUint(decoder), vector: decoding.readVarUint8Array(decoder).slice() })
     }
     return { epoch, intents: null, update: decoding.readTailAsUint8Array(decoder), ended }
   }
