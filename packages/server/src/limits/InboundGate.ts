@@ -62,9 +62,28 @@ export class InboundGate<Frame> {
 
   push(frame: Frame, bytes: number): void {
     if (this.disposed) return
+    // Nothing waits and the budget allows it: handled at once, without a queue entry (and
+    // without the queue's storage, which an idle connection would otherwise keep).
+    if (this.queue.length === 0 && this.holds === 0 && !this.timer && !this.draining && this.affords(bytes)) {
+      this.draining = true
+      try {
+        this.handler.deliver(frame)
+      } finally {
+        this.draining = false
+      }
+      return this.drain()
+    }
     if (this.queue.length >= MAX_QUEUED) return this.handler.overflowed()
     this.queue.push({ frame, bytes })
     this.drain()
+  }
+
+  /** Takes one frame of `bytes` from the budget if both buckets allow it now. */
+  private affords(bytes: number): boolean {
+    if (this.messages.wait(1) > 0 || this.bytes.wait(bytes) > 0) return false
+    this.messages.take(1)
+    this.bytes.take(bytes)
+    return true
   }
 
   /** Keeps frames waiting until `release` (e.g. while a token is verified). */
