@@ -1,7 +1,7 @@
 /**
  * What the relay sends one client in one event-loop turn leaves in one socket write (issue
  * 12, "Relay hot path"), also when it comes from several callbacks of the turn: here two
- * timers that each change the memory, whose fan-outs reach the same reader.
+ * immediates that each change the memory, whose fan-outs reach the same reader.
  */
 import type { Socket } from 'node:net'
 import { afterEach, expect, it } from 'vitest'
@@ -26,10 +26,12 @@ it('sends the fan-outs of two callbacks of one turn to a reader in one write', a
   const writes = countSocketWrites((session!.socket as unknown as { _socket: Socket })._socket)
   const before = reader.frames.length
 
-  // Two timers due together run in the same turn, each its own callback.
+  // Two immediates queued together run in the same check phase, each its own callback. (Two
+  // timers of 0 ms did not always: under load the clock could tick between the two calls,
+  // and the second timer was not yet due when the first ran.)
   const changes = room.doc.getMap('changes')
-  setTimeout(() => changes.set('a', 1), 0)
-  setTimeout(() => changes.set('b', 2), 0)
+  setImmediate(() => changes.set('a', 1))
+  setImmediate(() => changes.set('b', 2))
   await reader.until(() => (reader.mirror.getMap('changes').size === 2 ? true : undefined), 'both changes')
 
   expect(reader.frames.slice(before).filter((frame) => frame.type === MessageType.sync)).toHaveLength(2)
