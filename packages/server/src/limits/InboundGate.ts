@@ -104,17 +104,15 @@ export class InboundGate<Frame> {
     try {
       while (this.queue.length > 0 && this.holds === 0 && !this.timer && !this.disposed) {
         const next = this.queue[0]!
-        const wait = Math.max(this.messages.wait(1), this.bytes.wait(next.bytes))
-        if (wait > 0) {
+        if (!this.affords(next.bytes)) {
           this.handler.throttled()
+          const wait = Math.max(this.messages.wait(1), this.bytes.wait(next.bytes))
           this.timer = setTimeout(() => {
             this.timer = null
             this.drain()
           }, Math.ceil(wait))
           break
         }
-        this.messages.take(1)
-        this.bytes.take(next.bytes)
         this.queue.shift()
         this.handler.deliver(next.frame)
       }
