@@ -40,6 +40,7 @@ import { replaceDocument } from './model/epoch.ts'
 import { changedDocument } from './model/MemoryDoc.ts'
 import { type EndedVector, keptVectors, unwrap, wrap, wrapDocument } from './offline/envelope.ts'
 import { ChangeQueue } from './offline/ChangeQueue.ts'
+import { BurstUpdate } from './protocol/burstUpdate.ts'
 import type { PendingChange } from './offline/PendingChange.ts'
 import type { MemoryStorage, QueueKey, StorageKind, StoredState } from './offline/Storage.ts'
 import { TabChannel } from './offline/TabChannel.ts'
@@ -128,6 +129,8 @@ export class MemorySync implements Channel {
   private readonly recovery: HandshakeRecovery
   /** Changes made in this task while synced, not sent yet (see `sendUnsent`). */
   private unsent: PendingChange[] = []
+  /** The transactions of `unsent`, to send as the one update they add up to. */
+  private readonly burst = new BurstUpdate()
   /** The relay's updates received in this task, applied together when it ends (`applyRemote`). */
   private remote: Uint8Array[] = []
   /** The Yjs client id the last SYNC step 1 declared. */
@@ -275,7 +278,7 @@ export class MemorySync implements Channel {
     this.doc.off('update', this.onUpdate)
   }
 
-  private readonly onUpdate = (update: Uint8Array, origin: unknown): void => {
+  private readonly onUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, transaction: Y.Transaction): void => {
     // Another's transaction that ended while a local one was under way: see onTransactionEnd.
     if (!isLocal(origin)) return
     const intents = this.lastIntents
@@ -283,7 +286,10 @@ export class MemorySync implements Channel {
     const change = this.queue.add(update, this.epoch, intents)
     this.tabs?.post(wrap(this.epoch, update))
     // Sent when the task ends, with the other changes made in it (one frame for a burst).
-    if (this.phase === 'synced' && this.unsent.push(change) === 1) queueMicrotask(this.sendUnsent)
+    if (this.phase === 'synced') {
+      if (this.unsent.push(change) === 1) queueMicrotask(this.sendUnsent)
+      this.burst.add(transaction, this.epoch)
+    }
     this.refreshStatus()
   }
 
@@ -296,7 +302,10 @@ export class MemorySync implements Channel {
   private readonly sendUnsent = (): void => {
     const changes = this.unsent
     this.unsent = []
+    const burst = changes.length > 1 ? this.burst.encode(this.doc, this.epoch) : null
+    this.burst.clear()
     if (this.phase !== 'synced' || this.disposed) return
+    if (burst && burst.byteLength <= this.recovery.partBytes) return this.sendFrame(changes, burst)
     let frame: PendingChange[] = []
     let bytes = 0
     for (const change of changes) {
@@ -311,9 +320,9 @@ export class MemorySync implements Channel {
     if (frame.length > 0) this.sendFrame(frame)
   }
 
-  private sendFrame(changes: PendingChange[]): void {
+  private sendFrame(changes: PendingChange[], burst?: Uint8Array): void {
     const last = changes[changes.length - 1]!
-    const update = changes.length === 1 ? last.update : Y.mergeUpdates(changes.map((change) => change.update))
+    const update = changes.length === 1 ? last.update : (burst ?? Y.mergeUpdates(changes.map((change) => change.update)))
     if (changes.length > 1) this.recovery.sentSeveral(last.seq, update.byteLength)
     this.connection.send({ type: MessageType.update, name: this.name, seq: last.seq, update })
   }

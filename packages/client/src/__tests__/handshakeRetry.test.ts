@@ -7,8 +7,8 @@ import { afterEach, expect, it, vi } from 'vitest'
 import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
-import type { Connection } from '../connection/Connection.ts'
 import { MemorySync } from '../MemorySync.ts'
+import { fakeConnection } from './helpers/fakeConnection.ts'
 import { createMemoryStorage } from '../offline/memoryStorage.ts'
 import { ErrorCode, type Message, MessageType } from '../protocol/messages.ts'
 
@@ -16,17 +16,6 @@ afterEach(() => {
   vi.useRealTimers()
   vi.restoreAllMocks()
 })
-
-/** A connection that is always online and records what the memory sends. */
-function fakeConnection(sent: Message[]): Connection {
-  return {
-    state: 'online',
-    register: (_name: string, channel: { onOpen(): void }) => channel.onOpen(),
-    unregister: () => undefined,
-    send: (message: Message) => (sent.push(message), true),
-    subscribe: () => () => undefined,
-  } as unknown as Connection
-}
 
 it('retries SYNC step 1 after loadFailed with a doubling ceiling, on the same connection', async () => {
   vi.useFakeTimers()
