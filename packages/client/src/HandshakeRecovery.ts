@@ -39,7 +39,7 @@ export class HandshakeRecovery {
   private retries = 0
   /** The largest handshake frame sent as one (see PART_BYTES). */
   private maxPartBytes = PART_BYTES
-  /** Frames of this handshake that carried several changes (parts of a diff, bursts): seq → bytes, until acknowledged. */
+  /** Frames of this handshake that carried several changes (parts of a diff): seq → bytes, until acknowledged. */
   private readonly multiChangeFrames = new Map<number, number>()
   /** A part of this handshake was too large and it runs again in smaller ones. */
   private resplitting = false
@@ -48,7 +48,7 @@ export class HandshakeRecovery {
 
   constructor(private readonly host: RecoveryHost) {}
 
-  /** The largest frame of several changes to send (a handshake diff in parts, a burst). */
+  /** The largest frame of several changes to send (a handshake diff in parts). */
   get partBytes(): number {
     return this.maxPartBytes
   }

@@ -2,9 +2,10 @@
  * Keeps one memory's local document in sync with the relay, with storage and with the
  * other tabs.
  *
- * Every local change gets the next sequence number, is appended to this client's queue in
- * storage (the write starts at once; see below), posted to the other tabs, and sent to
- * the relay as an UPDATE frame when the handshake is done. The relay's cumulative
+ * The local transactions of one task become one change (offline/Burst.ts) as the task ends:
+ * it gets the next sequence number, is appended to this client's queue in storage (the write
+ * starts at once; see below), posted to the other tabs, and sent to the relay as an UPDATE
+ * frame when the handshake is done. The relay's cumulative
  * ACK(seq) settles every change up to seq. After each (re)connect the handshake sends the
  * relay exactly what it lacks, tagged with the highest local seq, so resending never
  * duplicates and covers every queued change, including those loaded from storage. The
@@ -39,9 +40,8 @@ import { replayIntents } from './intent/replay.ts'
 import { replaceDocument } from './model/epoch.ts'
 import { changedDocument } from './model/MemoryDoc.ts'
 import { type EndedVector, keptVectors, unwrap, wrap, wrapDocument } from './offline/envelope.ts'
+import { Burst } from './offline/Burst.ts'
 import { ChangeQueue } from './offline/ChangeQueue.ts'
-import { BurstUpdate } from './protocol/burstUpdate.ts'
-import type { PendingChange } from './offline/PendingChange.ts'
 import type { MemoryStorage, QueueKey, StorageKind, StoredState } from './offline/Storage.ts'
 import { TabChannel } from './offline/TabChannel.ts'
 import { type AccessLevel, type Message, MessageType } from './protocol/messages.ts'
@@ -127,10 +127,8 @@ export class MemorySync implements Channel {
   private accessLevel: AccessLevel | null = null
   /** Retries and reports what the relay refuses. */
   private readonly recovery: HandshakeRecovery
-  /** Changes made in this task while synced, not sent yet (see `sendUnsent`). */
-  private unsent: PendingChange[] = []
-  /** The transactions of `unsent`, to send as the one update they add up to. */
-  private readonly burst = new BurstUpdate()
+  /** The local transactions of this task, not a change yet (see `closeBurst`). */
+  private readonly burst = new Burst()
   /** The relay's updates received in this task, applied together when it ends (`applyRemote`). */
   private remote: Uint8Array[] = []
   /** The Yjs client id the last SYNC step 1 declared. */
@@ -172,9 +170,8 @@ export class MemorySync implements Channel {
       storage: options.storageKind(),
     })
     this.doc.on('beforeObserverCalls', this.onTransaction)
-    this.doc.on('beforeTransaction', this.onTransactionStart)
     this.doc.on('afterTransaction', this.onTransactionEnd)
-    this.doc.on('afterAllTransactions', this.onTransactionsDone)
+    this.doc.on('afterTransactionCleanup', this.onTransactionCleanup)
     this.tabs = options.tabs
       ? new TabChannel(options.tabs.channel, options.tabs.clientId, {
           onUpdate: (update) => this.applyFromTab(update),
@@ -238,7 +235,7 @@ export class MemorySync implements Channel {
       LOAD_ORIGIN,
     )
     // Stored changes travel in the first handshake diff, with the changes made meanwhile.
-    for (const entry of current) this.queue.addLoaded(entry.update, entry.key, entry.epoch, entry.intents)
+    for (const entry of current) this.queue.addLoaded(entry.update, entry.key, entry.epoch, entry.intents, entry.writes)
     if (carried.length > 0) this.carryOver(carried.map((entry) => ({ ...entry, seq: 0 })))
     this.isLoaded = true
     this.refreshStatus()
@@ -259,72 +256,46 @@ export class MemorySync implements Channel {
     }
   }
 
-  /**
-   * Yjs encodes each transaction's update only while someone listens to `update`: this
-   * listens from the start of a local transaction (whose update is queued and sent) to the
-   * end of the transactions under way, so that applying the relay's updates encodes nothing
-   * (a fifth of a small memory's remote update).
-   */
-  private readonly onTransactionStart = (transaction: Y.Transaction): void => {
-    if (isLocal(transaction.origin)) this.doc.on('update', this.onUpdate)
-  }
-
   private readonly onTransactionEnd = (transaction: Y.Transaction): void => {
     const origin = transaction.origin
     if ((origin === REMOTE_ORIGIN || origin === TAB_ORIGIN) && changedDocument(transaction)) this.queue.scheduleCheckpoint()
   }
 
-  private readonly onTransactionsDone = (): void => {
-    this.doc.off('update', this.onUpdate)
-  }
-
-  private readonly onUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, transaction: Y.Transaction): void => {
-    // Another's transaction that ended while a local one was under way: see onTransactionEnd.
-    if (!isLocal(origin)) return
-    const intents = this.lastIntents
+  /**
+   * A local transaction that changed the document joins this task's burst, which becomes a
+   * change when the task ends (`closeBurst`). Yjs has collected what it deleted by now, and
+   * encodes no update of its own: nobody listens to `update`.
+   */
+  private readonly onTransactionCleanup = (transaction: Y.Transaction): void => {
+    if (!isLocal(transaction.origin)) return
+    const intents = this.lastIntents === null ? null : JSON.stringify(this.lastIntents)
     this.lastIntents = null
-    const change = this.queue.add(update, this.epoch, intents)
-    this.tabs?.post(wrap(this.epoch, update))
-    // Sent when the task ends, with the other changes made in it (one frame for a burst).
-    if (this.phase === 'synced') {
-      if (this.unsent.push(change) === 1) queueMicrotask(this.sendUnsent)
-      this.burst.add(transaction, this.epoch)
-    }
-    this.refreshStatus()
+    if (!changedDocument(transaction)) return
+    const alone = Burst.alone(intents)
+    if (alone) this.closeBurst()
+    if (this.burst.isEmpty) queueMicrotask(this.closeBurst)
+    this.burst.add(transaction, this.epoch, intents)
+    if (alone || this.burst.full) this.closeBurst()
+    else this.refreshStatus()
   }
 
   /**
-   * Sends the changes made in the task that just ended: one UPDATE frame carrying them all
-   * (of at most `partBytes`), tagged with the last one's seq, as a handshake diff is (an ACK
-   * covers every seq up to its own). A burst of writes then costs the relay one check, one
-   * append and one ACK. Not synced any more: the next handshake carries them.
+   * Makes this task's local transactions one change: stored, posted to the other tabs and,
+   * once synced, sent as one UPDATE frame tagged with its seq. A burst of writes then costs
+   * the relay one check, one append and one ACK. Not synced: the next handshake carries it.
+   * Runs when the task ends, and before anything reads the queue or replaces the document.
    */
-  private readonly sendUnsent = (): void => {
-    const changes = this.unsent
-    this.unsent = []
-    const burst = changes.length > 1 ? this.burst.encode(this.doc, this.epoch) : null
-    this.burst.clear()
-    if (this.phase !== 'synced' || this.disposed) return
-    if (burst && burst.byteLength <= this.recovery.partBytes) return this.sendFrame(changes, burst)
-    let frame: PendingChange[] = []
-    let bytes = 0
-    for (const change of changes) {
-      if (frame.length > 0 && bytes + change.updateLength > this.recovery.partBytes) {
-        this.sendFrame(frame)
-        frame = []
-        bytes = 0
-      }
-      frame.push(change)
-      bytes += change.updateLength
+  private readonly closeBurst = (): void => {
+    const burst = this.burst
+    if (burst.isEmpty) return
+    const update = burst.encode(this.doc)
+    const change = this.queue.add(update, burst.epoch, burst.intentsJson(), burst.writes)
+    this.tabs?.post(wrap(burst.epoch, update))
+    burst.clear()
+    if (this.phase === 'synced' && !this.disposed) {
+      this.connection.send({ type: MessageType.update, name: this.name, seq: change.seq, update })
     }
-    if (frame.length > 0) this.sendFrame(frame)
-  }
-
-  private sendFrame(changes: PendingChange[], burst?: Uint8Array): void {
-    const last = changes[changes.length - 1]!
-    const update = changes.length === 1 ? last.update : (burst ?? Y.mergeUpdates(changes.map((change) => change.update)))
-    if (changes.length > 1) this.recovery.sentSeveral(last.seq, update.byteLength)
-    this.connection.send({ type: MessageType.update, name: this.name, seq: last.seq, update })
+    this.refreshStatus()
   }
 
   private applyFromTab(bytes: Uint8Array): void {
@@ -421,7 +392,13 @@ export class MemorySync implements Channel {
   }
 
   /** @internal The unacknowledged changes, oldest first, for the devtools (read only). */
-  get pendingChanges(): ReadonlyArray<{ readonly seq: number; readonly update: Uint8Array; readonly since: number }> {
+  get pendingChanges(): ReadonlyArray<{
+    readonly seq: number
+    readonly update: Uint8Array
+    readonly since: number
+    readonly writes: number
+  }> {
+    this.closeBurst()
     return this.queue.changes
   }
 
@@ -442,6 +419,7 @@ export class MemorySync implements Channel {
     const decoder = decoding.createDecoder(payload)
     const kind = decoding.readVarUint(decoder)
     if (kind === syncProtocol.messageYjsSyncStep1) {
+      this.closeBurst()
       this.applyRemote()
       // The relay's state vector: send what it lacks, covering every pending change.
       const relayVector = decoding.readVarUint8Array(decoder)
@@ -538,6 +516,8 @@ export class MemorySync implements Channel {
     // epoch means it has: run the handshake again.
     if (epoch < this.epoch) return
     if (epoch === this.epoch) return this.onOpen()
+    // The burst's update is read from the document this replaces.
+    this.closeBurst()
     // Changes the local epoch ended with are in the new one (persisted, the ACK lost): with
     // its vector, they settle, however many epochs ago it ended.
     const held = vectorEpoch === this.epoch && endedVector.length > 0 ? Y.decodeStateVector(endedVector) : null
@@ -568,6 +548,8 @@ export class MemorySync implements Channel {
     const intents = changes.flatMap((change) => change.intents ?? [])
     let conflicts: ReturnType<typeof replayIntents> = []
     if (intents.length > 0) this.doc.transact(() => (conflicts = replayIntents(this.doc, intents)))
+    // The carried-over change is queued now: callers read the queue next.
+    this.closeBurst()
     for (const { intent, reason } of conflicts) {
       this.options.onError(
         new EpochConflictError(
@@ -603,7 +585,7 @@ export class MemorySync implements Channel {
   /** Resolves when every local change made so far (and every one loaded from storage) is acknowledged. */
   async whenSynced(): Promise<void> {
     // Whoever waits for the acknowledgement gets this task's writes sent now, not at its end.
-    this.sendUnsent()
+    this.closeBurst()
     if (!this.isLoaded) await this.loaded
     await this.queue.whenSettled()
   }
@@ -625,7 +607,7 @@ export class MemorySync implements Channel {
         : this.connection.state === 'online'
           ? 'connecting'
           : this.connection.state
-    const pending = this.queue.changes.length
+    const pending = this.queue.writes + this.burst.writes
     const storage = this.options.storageKind()
     const { lastSyncedAt } = this.queue
     const current = this.cachedStatus
@@ -645,16 +627,14 @@ export class MemorySync implements Channel {
   /** Stops syncing; stores a last checkpoint and waits for storage writes in flight. */
   async dispose(): Promise<void> {
     if (this.disposed) return
-    this.sendUnsent()
+    this.closeBurst()
     this.applyRemote()
     this.disposed = true
     this.queue.close()
     this.recovery.cancel()
-    this.doc.off('update', this.onUpdate)
     this.doc.off('beforeObserverCalls', this.onTransaction)
-    this.doc.off('beforeTransaction', this.onTransactionStart)
     this.doc.off('afterTransaction', this.onTransactionEnd)
-    this.doc.off('afterAllTransactions', this.onTransactionsDone)
+    this.doc.off('afterTransactionCleanup', this.onTransactionCleanup)
     this.offConnection()
     this.tabs?.close()
     this.connection.unregister(this.name)

@@ -65,6 +65,7 @@ export function MemoryStatusView({ client, memory }: MemoryViewProps): ReactElem
               <tr>
                 <th scope="col">seq</th>
                 <th scope="col">age</th>
+                <th scope="col">writes</th>
                 <th scope="col">size</th>
                 <th scope="col">state</th>
               </tr>
@@ -74,6 +75,7 @@ export function MemoryStatusView({ client, memory }: MemoryViewProps): ReactElem
                 <tr key={change.seq} data-testid="devtools-pending-change">
                   <td>{change.seq}</td>
                   <td>{formatAge(now - change.since)}</td>
+                  <td>{change.writes}</td>
                   <td>{formatBytes(change.bytes)}</td>
                   <td className={change.refused === null ? undefined : 'refused'}>
                     {change.refused === null ? 'waiting for ack' : `refused: ${change.refused}`}

@@ -53,7 +53,11 @@ describe('byte pool', () => {
     const client = offlineClient(adapter)
     const memory = client.memory('pooled')
     await memory.whenSynced().catch(() => {}) // not online: just lets the load finish
-    for (let i = 0; i < 5; i++) memory.set(`k${i}`, { v: i, ts: 'x'.repeat(80) })
+    // One change per task (the writes of one task are one change).
+    for (let i = 0; i < 5; i++) {
+      memory.set(`k${i}`, { v: i, ts: 'x'.repeat(80) })
+      await Promise.resolve()
+    }
     expect(appended).toHaveLength(5)
     for (const bytes of appended) {
       expect(bytes.byteOffset).toBe(0)
@@ -69,7 +73,10 @@ describe('byte pool', () => {
     const adapter = createMemoryStorage()
     const writer = offlineClient(adapter)
     const memory = writer.memory('shared')
-    for (let i = 0; i < 20; i++) memory.set(`k${i}`, i)
+    for (let i = 0; i < 20; i++) {
+      memory.set(`k${i}`, i)
+      await Promise.resolve()
+    }
     const stored = await adapter.open('ws://127.0.0.1:9/never', 'shared', 'reader').load()
     expect(stored.pending).toHaveLength(20)
     expect(stored.pending.some((entry) => entry.update.buffer.byteLength > entry.update.byteLength)).toBe(true)

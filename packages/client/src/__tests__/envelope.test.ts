@@ -35,6 +35,17 @@ describe('stored envelopes', () => {
     expect(unwrap(bytes).ended).toBeUndefined()
   })
 
+  it('a change of several transactions keeps their count (format 3); one of one is format 1', () => {
+    const update = documentWith('a', '1')
+    const intents = [{ op: 'set', path: [], key: 'a', value: '1' }] as never
+    const burst = wrap(2, update, intents, undefined, 12)
+    expect(Array.from(burst.subarray(0, 5))).toEqual([0xff, 0x52, 0x45, 0x4d, 0x03])
+    expect(unwrap(burst)).toEqual({ epoch: 2, intents, writes: 12, update })
+    const single = wrap(2, update, intents)
+    expect(Array.from(single.subarray(0, 5))).toEqual([0xff, 0x52, 0x45, 0x4d, 0x01])
+    expect(unwrap(single)).toEqual({ epoch: 2, intents, writes: 1, update })
+  })
+
   it('merging two documents of one epoch keeps the vectors either of them has', () => {
     const known = wrapDocument(1, documentWith('a', '1'), [{ epoch: 0, vector }])
     const unknown = wrap(1, documentWith('b', '2'))

@@ -26,6 +26,8 @@ export interface PendingChangeInfo {
   readonly seq: number
   /** Size of the Yjs update, in bytes. */
   readonly bytes: number
+  /** Writes (transactions) it carries: the writes one task makes travel as one change. */
+  readonly writes: number
   /** When this client first held it (made it, or loaded it from storage), ms since the epoch. */
   readonly since: number
   /**
@@ -103,9 +105,9 @@ export class ClientInspector {
   pending(name: string): readonly PendingChangeInfo[] {
     const watched = this.#watched.get(name)
     if (!watched) return []
-    return watched.sync.pendingChanges.map(({ seq, update, since }) => {
+    return watched.sync.pendingChanges.map(({ seq, update, since, writes }) => {
       const refusal = watched.refusals.find((entry) => entry.uptoSeq >= seq)
-      return { seq, bytes: update.byteLength, since, refused: refusal?.reason ?? null }
+      return { seq, bytes: update.byteLength, writes, since, refused: refusal?.reason ?? null }
     })
   }
 

@@ -20,6 +20,8 @@ export interface ChangeQueueOptions {
 
 export class ChangeQueue {
   private pending: PendingChange[] = []
+  /** The sum of `pending`'s `writes`. */
+  private pendingWrites = 0
   /** Storage keys of settled or dropped changes, removed at the next checkpoint. */
   private released: QueueKey[] = []
   private seq = 0
@@ -46,18 +48,25 @@ export class ChangeQueue {
     return this.settledAt
   }
 
-  /** Stores a change made now, in `epoch`, and queues it. */
-  add(update: Uint8Array, epoch: number, intents: Intent[] | null): PendingChange {
-    const change = PendingChange.made(++this.seq, epoch, update, intents, this.store)
+  /** The local transactions the unsettled changes hold. */
+  get writes(): number {
+    return this.pendingWrites
+  }
+
+  /** Stores a change of `writes` transactions made now, in `epoch`, and queues it. */
+  add(update: Uint8Array, epoch: number, intents: Intent[] | string | null, writes = 1): PendingChange {
+    const change = PendingChange.made(++this.seq, epoch, update, intents, writes, this.store)
     this.pending.push(change)
+    this.pendingWrites += writes
     return change
   }
 
   private readonly store = (envelope: Uint8Array): QueueKey => this.options.storage.append(envelope).key
 
   /** Queues a change loaded from storage (already stored under `key`). */
-  addLoaded(update: Uint8Array, key: QueueKey, epoch: number, intents: Intent[] | null): void {
-    this.pending.push(PendingChange.loaded(++this.seq, update, key, epoch, intents))
+  addLoaded(update: Uint8Array, key: QueueKey, epoch: number, intents: Intent[] | null, writes = 1): void {
+    this.pending.push(PendingChange.loaded(++this.seq, update, key, epoch, intents, writes))
+    this.pendingWrites += writes
   }
 
   /** Removes the stored entry `key` at the next checkpoint (a change settled another way). */
@@ -76,7 +85,10 @@ export class ChangeQueue {
     const at = this.pending.findIndex((change) => change.seq > seq)
     const settled = at === -1 ? this.pending : this.pending.slice(0, at)
     this.pending = at === -1 ? [] : this.pending.slice(at)
-    for (const change of settled) if (change.key !== null) this.released.push(change.key)
+    for (const change of settled) {
+      if (change.key !== null) this.released.push(change.key)
+      this.pendingWrites -= change.writes
+    }
     this.settleWaiters()
     this.scheduleCheckpoint()
     return true
@@ -86,6 +98,7 @@ export class ChangeQueue {
   takeAll(): PendingChange[] {
     const taken = this.pending
     this.pending = []
+    this.pendingWrites = 0
     for (const change of taken) if (change.key !== null) this.released.push(change.key)
     return taken
   }

@@ -27,6 +27,8 @@ export class PendingChange {
     readonly epoch: number,
     /** When it became pending here (ms epoch; for a stored change, when it was loaded). */
     readonly since: number,
+    /** The local transactions it holds (more than 1 for a burst). */
+    readonly writes: number,
     intents: Intent[] | null | undefined,
     bytes: Uint8Array,
     updateStart: number,
@@ -37,36 +39,33 @@ export class PendingChange {
   }
 
   /**
-   * A change made now: wraps `update` with its epoch and intent for storage. `store` is given
-   * the envelope and returns its storage key (or null when it is not stored).
+   * A change made now of `writes` transactions: wraps `update` with its epoch and intent (or
+   * the intent's JSON) for storage. `store` is given the envelope and returns its storage key
+   * (or null when it is not stored).
    */
   static made(
     seq: number,
     epoch: number,
     update: Uint8Array,
-    intents: Intent[] | null,
+    intents: Intent[] | string | null,
+    writes: number,
     store: (envelope: Uint8Array) => QueueKey | null,
   ): PendingChange {
     // Pooled: storage gets a buffer of its own where it may clone it (FallbackStorage).
-    const envelope = wrap(epoch, update, intents, allocatePooled)
+    const envelope = wrap(epoch, update, intents, allocatePooled, writes)
     const key = store(envelope)
     // The update ends the envelope: kept there, so that Yjs's copy is garbage at once.
-    return new PendingChange(seq, key, epoch, Date.now(), undefined, envelope, envelope.byteLength - update.byteLength)
+    return new PendingChange(seq, key, epoch, Date.now(), writes, undefined, envelope, envelope.byteLength - update.byteLength)
   }
 
   /** A change loaded from storage, already unwrapped. */
-  static loaded(seq: number, update: Uint8Array, key: QueueKey, epoch: number, intents: Intent[] | null): PendingChange {
-    return new PendingChange(seq, key, epoch, Date.now(), intents, update, 0)
+  static loaded(seq: number, update: Uint8Array, key: QueueKey, epoch: number, intents: Intent[] | null, writes: number): PendingChange {
+    return new PendingChange(seq, key, epoch, Date.now(), writes, intents, update, 0)
   }
 
   /** The Yjs update (a view of the envelope for a change made here: made when asked, as it rarely is). */
   get update(): Uint8Array {
     return this.#updateStart === 0 ? this.#bytes : this.#bytes.subarray(this.#updateStart)
-  }
-
-  /** The update's size in bytes. */
-  get updateLength(): number {
-    return this.#bytes.byteLength - this.#updateStart
   }
 
   /** What it meant, to carry it onto a newer epoch; null when unknown (a handshake diff). */

@@ -4,7 +4,8 @@
  * be carried onto a newer epoch after a reload; see intent/Intent.ts).
  *
  * Format: the bytes `ff 52 45 4d 01` ("REM" v1), varUint epoch, varString intent as JSON
- * (`null` for a document), then the Yjs update. A document that knows the state vectors
+ * (`null` for a document), then the Yjs update. A change of several local transactions (a
+ * burst, offline/Burst.ts): `ff 52 45 4d 03`, varUint epoch, varUint transactions, then as v1. A document that knows the state vectors
  * earlier epochs ended with (`wrapDocument`): `ff 52 45 4d 02`, varUint epoch, varUint count,
  * then for each a varUint epoch and a varUint8Array vector, then the update. Bytes without a
  * header are what earlier versions stored: epoch 0, no intent.
@@ -15,6 +16,7 @@ import type { Intent } from '../intent/Intent.ts'
 
 const MAGIC = [0xff, 0x52, 0x45, 0x4d, 0x01]
 const DOCUMENT_MAGIC = [0xff, 0x52, 0x45, 0x4d, 0x02]
+const BURST_MAGIC = [0xff, 0x52, 0x45, 0x4d, 0x03]
 /** Ended vectors a stored document keeps: changes a stopped tab queued that many epochs back are still recognized. */
 const KEPT_VECTORS = 4
 
@@ -30,6 +32,8 @@ export interface Enveloped {
   /** The change's intent; null for a document, or for a change stored without one. */
   intents: Intent[] | null
   update: Uint8Array
+  /** For a stored change: the local transactions it holds (1 unless it was a burst). */
+  writes: number
   /** For a stored document: the vectors earlier epochs ended with, where known (oldest first). */
   ended?: readonly EndedVector[]
 }
@@ -40,22 +44,27 @@ const utf8 = new TextEncoder()
 let scratch = new Uint8Array(1024)
 
 /**
- * Wraps `update` of `epoch` (with `intents` for a change) for storage, in one exact
- * allocation from `allocate` (bytePool.ts's `allocatePooled` for bytes that stay in this process).
+ * Wraps `update` of `epoch` (with `intents` for a change, or their JSON, and the local
+ * transactions it holds) for storage, in one exact allocation from `allocate` (bytePool.ts's
+ * `allocatePooled` for bytes that stay in this process).
  */
 export function wrap(
   epoch: number,
   update: Uint8Array,
-  intents: Intent[] | null = null,
+  intents: Intent[] | string | null = null,
   allocate: (length: number) => Uint8Array = newBytes,
+  writes = 1,
 ): Uint8Array {
-  const json = JSON.stringify(intents)
+  const json = typeof intents === 'string' ? intents : JSON.stringify(intents)
   // UTF-8 takes at most 3 bytes per UTF-16 unit.
   if (scratch.length < json.length * 3) scratch = new Uint8Array(json.length * 3)
   const textLength = utf8.encodeInto(json, scratch).written
-  const bytes = allocate(MAGIC.length + varUintLength(epoch) + varUintLength(textLength) + textLength + update.byteLength)
-  bytes.set(MAGIC)
+  const burst = writes > 1
+  const header = MAGIC.length + varUintLength(epoch) + (burst ? varUintLength(writes) : 0) + varUintLength(textLength)
+  const bytes = allocate(header + textLength + update.byteLength)
+  bytes.set(burst ? BURST_MAGIC : MAGIC)
   let at = writeVarUint(bytes, MAGIC.length, epoch)
+  if (burst) at = writeVarUint(bytes, at, writes)
   at = writeVarUint(bytes, at, textLength)
   // A short text by a loop: no view allocated.
   if (textLength <= 256) for (let i = 0; i < textLength; i++) bytes[at + i] = scratch[i]!
@@ -126,11 +135,13 @@ export function unwrap(bytes: Uint8Array): Enveloped {
       // Copies: a view would keep the whole stored document's bytes alive with the vector.
       ended.push({ epoch: decoding.readVarUint(decoder), vector: decoding.readVarUint8Array(decoder).slice() })
     }
-    return { epoch, intents: null, update: decoding.readTailAsUint8Array(decoder), ended }
+    return { epoch, intents: null, writes: 1, update: decoding.readTailAsUint8Array(decoder), ended }
   }
-  if (!startsWith(bytes, MAGIC)) return { epoch: 0, intents: null, update: bytes }
+  const burst = startsWith(bytes, BURST_MAGIC)
+  if (!burst && !startsWith(bytes, MAGIC)) return { epoch: 0, intents: null, writes: 1, update: bytes }
   const decoder = decoding.createDecoder(bytes.subarray(MAGIC.length))
   const epoch = decoding.readVarUint(decoder)
+  const writes = burst ? decoding.readVarUint(decoder) : 1
   const intents = JSON.parse(decoding.readVarString(decoder)) as Intent[] | null
-  return { epoch, intents, update: decoding.readTailAsUint8Array(decoder) }
+  return { epoch, intents, writes, update: decoding.readTailAsUint8Array(decoder) }
 }
