@@ -165,10 +165,10 @@ export const peers: Suite = {
     }
     const details: Table = {
       title: 'peers — every system: median, range, CPU per process (share of one core, median), final-state checks',
-      columns: ['workload', 'system', 'median', 'range', 'cpu per process', 'server cpu µs/update', 'lost', 'behind', 'errors', 'load'],
+      columns: ['workload', 'system', 'median', 'range', 'cpu per process', 'cpu µs/update', 'lost', 'behind', 'errors', 'load'],
       rows: [],
       notes: [
-        'server cpu µs/update: CPU time of the server process per acknowledged update (throughput workloads), moved by load less than updates/s',
+        'cpu µs/update: CPU time of each process (server, clients, redis) per acknowledged update (throughput workloads), moved by load less than updates/s; their sum is what one update costs the machine',
         'lost: acknowledged (or witnessed) writes a fresh client did not find on the server ("–": bare ws keeps no state); behind: clients that did not reach the final state within 30 s',
       ],
     }
@@ -184,15 +184,17 @@ export const peers: Suite = {
         const cpu = labels.map((label) => `${label} ${pct(median(list.map((x) => x.cpu[label] ?? Number.NaN)))}`).join(', ')
         const lost = list.every((x) => x.lost === null) ? null : list.reduce((sum, x) => sum + (x.lost ?? 0), 0)
         firstError ??= list.find((x) => x.firstError)?.firstError ?? null
-        // CPU the server spent per acknowledged update: moved by load less than updates/s.
-        const perUpdate = w.kind === 'throughput' ? round(median(list.map((x) => ((x.cpu.server ?? Number.NaN) / x.value) * 1e6)), 1) : null
+        // CPU each process spent per acknowledged update: moved by load less than updates/s.
+        const usPerUpdate = (label: string): number => round(median(list.map((x) => ((x.cpu[label] ?? Number.NaN) / x.value) * 1e6)), 1)
+        const perUpdate = w.kind === 'throughput' ? usPerUpdate('server') : null
+        const perUpdateCell = w.kind === 'throughput' ? labels.map((label) => `${label} ${usPerUpdate(label)}`).join(', ') : null
         details.rows.push([
           w.id,
           NAMES[s],
           cell(w, list),
           `${fmt(Math.min(...values))}–${fmt(Math.max(...values))}`,
           cpu,
-          perUpdate,
+          perUpdateCell,
           lost,
           list.reduce((sum, x) => sum + x.behind, 0),
           list.reduce((sum, x) => sum + x.errors, 0),
@@ -213,6 +215,7 @@ export const peers: Suite = {
           runs: values.map((v) => round(v, 2)),
           cpu: Object.fromEntries(labels.map((label) => [label, round(median(list.map((x) => x.cpu[label] ?? Number.NaN)), 2)])),
           serverCpuUsPerUpdate: perUpdate,
+          cpuUsPerUpdate: w.kind === 'throughput' ? Object.fromEntries(labels.map((label) => [label, usPerUpdate(label)])) : null,
           serverSyscallsPerUpdate: list[0]!.serverSyscalls ? list.map((x) => x.serverSyscalls) : null,
           serverCpuUsPerUpdateRuns: w.kind === 'throughput' ? list.map((x) => round(((x.cpu.server ?? Number.NaN) / x.value) * 1e6, 1)) : null,
           lost,
