@@ -17,6 +17,9 @@ interface CpuProfile {
   timeDeltas: number[]
 }
 
+/** The relay's own code, from its sources (`--source`) or as built (the default). */
+const RELAY_CODE = /\/packages\/server\/(src|dist)\//
+
 export interface ProfileEntry {
   /** `function (file:line)`, the file relative to the repository or node_modules (no line for .ts files). */
   name: string
@@ -30,7 +33,7 @@ export interface ProfileSummary {
   self: ProfileEntry[]
   /** Files (packages under node_modules, `(native)` for V8 and Node built-ins) by self time. */
   files: ProfileEntry[]
-  /** Functions of `packages/server/src` by total time (their own and their callees'). */
+  /** Functions of the relay (`packages/server/src`, or `dist` as built) by total time (their own and their callees'). */
   relayTotal: ProfileEntry[]
   totalMs: number
   idleMs: number
@@ -96,7 +99,7 @@ export function summarizeProfiles(paths: string[], top = 20): ProfileSummary {
       const onStack = new Set<string>()
       for (let id: number | undefined = node.id; id !== undefined; id = parents.get(id)) {
         const frame = nodes.get(id)!
-        if (frame.callFrame.url.includes('/packages/server/src/')) onStack.add(nameOf(frame))
+        if (RELAY_CODE.test(frame.callFrame.url)) onStack.add(nameOf(frame))
       }
       for (const name of onStack) add(relayTotal, name, ms)
     }
