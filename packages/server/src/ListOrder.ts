@@ -211,7 +211,9 @@ export class ListOrder {
    */
   confirm(): void {
     if (this.unproven.length === 0) return
-    const copy = new Y.Doc({ gc: false })
+    // A fixed guid: a copy that lives for one check needs no random one (uuidv4 costs more
+    // than copying a small document).
+    const copy = new Y.Doc({ gc: false, guid: 'remem-list-order' })
     Y.applyUpdate(copy, Y.encodeStateAsUpdate(this.doc))
     Y.applyUpdate(copy, this.update)
     for (const check of this.unproven) this.walkCopy(copy, check)

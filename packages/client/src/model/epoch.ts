@@ -61,7 +61,9 @@ function nodeArray(slot: Slot & { kind: 'dict' | 'list' }): Y.Array<unknown> {
  * `clientId` names the writer of the fresh document (any id no client writes as).
  */
 export function rebuildState(doc: Y.Doc, clientId?: number): Uint8Array {
-  const fresh = new Y.Doc({ gc: true })
+  // A fixed guid: a document that lives for one rebuild needs no random one (uuidv4 was a
+  // quarter of a relay's epoch decision).
+  const fresh = new Y.Doc({ gc: true, guid: 'remem-rebuild' })
   if (clientId !== undefined) fresh.clientID = clientId
   fresh.transact(() => {
     getRoot(fresh).insert(0, dictElements(getRoot(doc)))
