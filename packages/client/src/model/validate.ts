@@ -19,7 +19,9 @@ import { SYNCED, isSyncedMarked } from './synced.ts'
  * toJson({ at: new Date() }, 'event') // throws: event.at is a Date: …
  */
 export function toJson(value: unknown, path = ''): Json {
-  const json = normalize(value, path, new Set())
+  // A primitive has no ancestors to track: no set is made for it (most writes are primitives).
+  const ancestors = typeof value === 'object' && value !== null ? new Set<object>() : NO_ANCESTORS
+  const json = normalize(value, path, ancestors)
   // Only objects, arrays and long strings can pass the limit: skip measuring anything else.
   if (typeof json === 'string' ? json.length > MAX_VALUE_CHARS / 6 : typeof json === 'object' && json !== null) {
     const size = JSON.stringify(json).length
@@ -42,6 +44,9 @@ export function toJson(value: unknown, path = ''): Json {
  * its later changes depend on it).
  */
 export const MAX_VALUE_CHARS = 256 * 1024
+
+/** What `normalize` is given for a primitive, which never reads or adds ancestors. */
+const NO_ANCESTORS: Set<object> = new Set()
 
 function normalize(value: unknown, path: string, ancestors: Set<object>): Json {
   switch (typeof value) {
