@@ -391,7 +391,10 @@ export class MemorySync implements Channel {
     return this.accessLevel
   }
 
-  /** @internal The unacknowledged changes, oldest first, for the devtools (read only). */
+  /**
+   * @internal The unacknowledged changes, oldest first, for the devtools (read only). This
+   * task's writes are made a change first, so that the list shows them.
+   */
   get pendingChanges(): ReadonlyArray<{
     readonly seq: number
     readonly update: Uint8Array

@@ -91,7 +91,7 @@ export class Burst {
     const encoder = new Y.UpdateEncoderV1()
     const rest = encoder.restEncoder
     // Higher client ids first, as Yjs writes them.
-    const clients = this.from.size === 1 ? [...this.from.keys()] : [...this.from.keys()].sort((a, b) => b - a)
+    const clients = [...this.from.keys()].sort((a, b) => b - a)
     encoding.writeVarUint(rest, clients.length)
     for (const client of clients) {
       const from = this.from.get(client)!

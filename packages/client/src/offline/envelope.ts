@@ -5,10 +5,11 @@
  *
  * Format: the bytes `ff 52 45 4d 01` ("REM" v1), varUint epoch, varString intent as JSON
  * (`null` for a document), then the Yjs update. A change of several local transactions (a
- * burst, offline/Burst.ts): `ff 52 45 4d 03`, varUint epoch, varUint transactions, then as v1. A document that knows the state vectors
- * earlier epochs ended with (`wrapDocument`): `ff 52 45 4d 02`, varUint epoch, varUint count,
- * then for each a varUint epoch and a varUint8Array vector, then the update. Bytes without a
- * header are what earlier versions stored: epoch 0, no intent.
+ * burst, offline/Burst.ts): `ff 52 45 4d 03`, varUint epoch, varUint transactions, then as
+ * v1. A document that knows the state vectors earlier epochs ended with (`wrapDocument`):
+ * `ff 52 45 4d 02`, varUint epoch, varUint count, then for each a varUint epoch and a
+ * varUint8Array vector, then the update. Bytes without a header are what earlier versions
+ * stored: epoch 0, no intent.
  */
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
