@@ -16,6 +16,7 @@ import * as Y from 'yjs'
 import { rawAt } from '../model/elements.ts'
 import { dictIndex, forEachDeletedItem, forEachInsertedItem } from '../model/indexes.ts'
 import { type Json, type JsonObject, getRoot, isPrimitive, setOwn } from '../model/layout.ts'
+import { declaredIntent } from './declared.ts'
 import type { Intent, ItemRef, PathStep } from './Intent.ts'
 import { type Element, ListChanges } from './ListChanges.ts'
 
@@ -129,8 +130,13 @@ function kindOf(array: Y.Array<unknown>, root: Y.Array<unknown>): 'dict' | 'list
   return tag === 'd' ? 'dict' : tag === 'l' ? 'list' : null
 }
 
-/** Reads one local transaction; see the file comment. */
+/** Reads one local transaction (or takes its writer's declaration: declared.ts); see the file comment. */
 export function recordIntent(transaction: Y.Transaction): Intent[] {
+  return declaredIntent(transaction) ?? readIntent(transaction)
+}
+
+/** Reads one local transaction, declared or not. */
+export function readIntent(transaction: Y.Transaction): Intent[] {
   return new TransactionReading(transaction).intents()
 }
 

@@ -154,6 +154,14 @@ function wrap(
   return map
 }
 
+/** The raw element of a dict entry holding a primitive (`encodeDictEntry`). */
+export interface PrimitiveEntry {
+  k: string
+  v: JsonPrimitive
+  w: number
+  x?: number
+}
+
 /** The raw element that stores `key: value` in a dict's array. */
 export function encodeDictEntry(key: string, value: Json, meta: EntryMeta = {}): unknown {
   const node = buildNode(value)

@@ -7,17 +7,20 @@
  */
 import type * as Y from 'yjs'
 import type { DictIndex, DictRecord, IndexedEntry } from './DictIndex.ts'
+import { declareDictSet } from '../intent/declared.ts'
 import { appendAfter, deleteElement } from './elements.ts'
 import { dictIndex } from './indexes.ts'
 import {
   type DictEntry,
   type Json,
   type JsonObject,
+  type PrimitiveEntry,
   type Slot,
   decodeDictEntry,
   deleteIndices,
   encodeDictEntry,
   encodeListItem,
+  isPrimitive,
   scanDict,
   scanList,
   slotToJSON,
@@ -112,8 +115,11 @@ export function dictSet(array: Y.Array<unknown>, key: string, value: Json, expir
     return
   }
   inTransaction(array, (transaction) => {
-    deleteRecords(transaction, index, index.records(key))
-    index.addItem(appendAfter(transaction, array, index.lastItem(), [raw])!)
+    const records = index.records(key)
+    deleteRecords(transaction, index, records)
+    const item = appendAfter(transaction, array, index.lastItem(), [raw])!
+    index.addItem(item)
+    if (isPrimitive(value)) declareDictSet(transaction, array, item, raw as PrimitiveEntry, records.length)
   })
 }
 

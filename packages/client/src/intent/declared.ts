@@ -1,0 +1,69 @@
+/**
+ * The intent of the commonest transaction, declared by its writer instead of read back from
+ * the transaction: one `set` of a primitive at a key of the root dict (a dashboard value, a
+ * form field). `recordIntent` then takes the declaration as the transaction's intent, once
+ * it has checked that the transaction did nothing else; otherwise it reads the transaction
+ * as usual (TransactionReading in record.ts).
+ *
+ * It gives exactly what the reading gives for such a transaction (`declared.test.ts` checks
+ * both on seeded runs): the writer deletes every live entry of the key, so the new entry is
+ * the key's only one, hence its winner, and no deletion leaves the key empty. Only the one
+ * `set` intent remains. What it saves is the reading's collections and index lookups per
+ * write. In Node these also drove V8 into pretenuring the write path's objects, which then
+ * doubled the client's garbage-collection cost (bench/README.md).
+ */
+import type * as Y from 'yjs'
+import { type PrimitiveEntry, getRoot } from '../model/layout.ts'
+import type { Intent } from './Intent.ts'
+
+interface DeclaredSet {
+  readonly array: Y.Array<unknown>
+  readonly item: Y.Item
+  readonly raw: PrimitiveEntry
+  /** Elements the writer deleted (the key's entries before). */
+  readonly deleted: number
+}
+
+/** `transaction.meta` key of the declaration; MANY once a second write declares. */
+const DECLARED = Symbol('remem.declaredIntent')
+const MANY = 'many'
+
+/**
+ * Declares that `transaction` wrote the primitive entry `raw` (layout.ts) as `item` into the
+ * dict `array`, after deleting `deleted` entries of its key.
+ */
+export function declareDictSet(
+  transaction: Y.Transaction,
+  array: Y.Array<unknown>,
+  item: Y.Item,
+  raw: PrimitiveEntry,
+  deleted: number,
+): void {
+  const meta = transaction.meta
+  meta.set(DECLARED, meta.has(DECLARED) ? MANY : { array, item, raw, deleted })
+}
+
+/**
+ * The intent of `transaction` if it is exactly one declared write and nothing else, or null
+ * (read it then). Read in 'beforeObserverCalls', as `recordIntent` is. O(clients).
+ */
+export function declaredIntent(transaction: Y.Transaction): Intent[] | null {
+  const declared = transaction.meta.get(DECLARED) as DeclaredSet | typeof MANY | undefined
+  if (declared === undefined || declared === MANY) return null
+  const { array, item, raw } = declared
+  // Only the root dict changed (a type made in this transaction is not listed: it adds clocks).
+  if (transaction.changed.size !== 1 || !transaction.changed.has(array as never)) return null
+  if (array !== getRoot(transaction.doc) || item.deleted) return null
+  let added = 0
+  for (const [client, clock] of transaction.afterState) added += clock - (transaction.beforeState.get(client) ?? 0)
+  if (added !== 1) return null
+  let deleted = 0
+  for (const ranges of transaction.deleteSet.clients.values()) for (const range of ranges) deleted += range.len
+  if (deleted !== declared.deleted) return null
+  const w = typeof raw.w === 'number' ? raw.w : 0
+  return [
+    typeof raw.x === 'number'
+      ? { op: 'set', path: [], key: raw.k, value: raw.v, w, x: raw.x }
+      : { op: 'set', path: [], key: raw.k, value: raw.v, w },
+  ]
+}
