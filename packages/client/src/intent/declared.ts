@@ -5,12 +5,12 @@
  * it has checked that the transaction did nothing else; otherwise it reads the transaction
  * as usual (TransactionReading in record.ts).
  *
- * It gives exactly what the reading gives for such a transaction (`declared.test.ts` checks
- * both on seeded runs): the writer deletes every live entry of the key, so the new entry is
+ * It gives exactly what the reading gives for such a transaction (`declaredIntent.test.ts`
+ * checks both on seeded runs): the writer deletes every live entry of the key, so the new entry is
  * the key's only one, hence its winner, and no deletion leaves the key empty. Only the one
  * `set` intent remains. What it saves is the reading's collections and index lookups per
- * write. In Node these also drove V8 into pretenuring the write path's objects, which then
- * doubled the client's garbage-collection cost (bench/README.md).
+ * write. In Node these also led V8 to pretenure the write path's objects, which kept every
+ * transaction alive until a full GC and about doubled the CPU of a set (bench/README.md).
  */
 import type * as Y from 'yjs'
 import { type PrimitiveEntry, getRoot } from '../model/layout.ts'
@@ -52,18 +52,20 @@ export function declaredIntent(transaction: Y.Transaction): Intent[] | null {
   if (declared === undefined || declared === MANY) return null
   const { array, item, raw } = declared
   // Only the root dict changed (a type made in this transaction is not listed: it adds clocks).
-  if (transaction.changed.size !== 1 || !transaction.changed.has(array as never)) return null
+  if (transaction.changed.size !== 1 || !transaction.changed.has(array)) return null
   if (array !== getRoot(transaction.doc) || item.deleted) return null
   let added = 0
-  for (const [client, clock] of transaction.afterState) added += clock - (transaction.beforeState.get(client) ?? 0)
+  for (const [client, clock] of transaction.afterState)
+    added += clock - (transaction.beforeState.get(client) ?? 0)
   if (added !== 1) return null
   let deleted = 0
-  for (const ranges of transaction.deleteSet.clients.values()) for (const range of ranges) deleted += range.len
+  for (const ranges of transaction.deleteSet.clients.values())
+    for (const range of ranges) deleted += range.len
   if (deleted !== declared.deleted) return null
-  const w = typeof raw.w === 'number' ? raw.w : 0
+  const { k: key, v: value, w, x } = raw
   return [
-    typeof raw.x === 'number'
-      ? { op: 'set', path: [], key: raw.k, value: raw.v, w, x: raw.x }
-      : { op: 'set', path: [], key: raw.k, value: raw.v, w },
+    x === undefined
+      ? { op: 'set', path: [], key, value, w }
+      : { op: 'set', path: [], key, value, w, x },
   ]
 }
