@@ -1,9 +1,10 @@
 /**
  * The intent of the commonest transaction, declared by its writer instead of read back from
- * the transaction: one `set` of a primitive at a key of the root dict (a dashboard value, a
- * form field). `recordIntent` then takes the declaration as the transaction's intent, once
- * it has checked that the transaction did nothing else; otherwise it reads the transaction
- * as usual (TransactionReading in record.ts).
+ * the transaction: one `set` of a primitive at a key of a dict (a dashboard value, a form
+ * field). `recordIntent` takes the declaration as the transaction's intent once it has
+ * checked that the transaction did nothing else, and that the dict's path from the root goes
+ * through dict keys only. Otherwise it reads the transaction as usual (TransactionReading in
+ * record.ts).
  *
  * It gives exactly what the reading gives for such a transaction (`declaredIntent.test.ts`
  * checks both on seeded runs): the writer deletes every live entry of the key, so the new entry is
@@ -13,8 +14,7 @@
  * transaction alive until a full GC and about doubled the CPU of a set (bench/README.md).
  */
 import type * as Y from 'yjs'
-import { type PrimitiveEntry, getRoot } from '../model/layout.ts'
-import type { Intent } from './Intent.ts'
+import type { PrimitiveEntry } from '../model/layout.ts'
 
 interface DeclaredSet {
   readonly array: Y.Array<unknown>
@@ -44,16 +44,18 @@ export function declareDictSet(
 }
 
 /**
- * The intent of `transaction` if it is exactly one declared write and nothing else, or null
- * (read it then). Read in 'beforeObserverCalls', as `recordIntent` is. O(clients).
+ * The write declared in `transaction` if the transaction is exactly that write and nothing
+ * else, or null (read it then). Read in 'beforeObserverCalls', as `recordIntent` is.
+ * O(clients).
  */
-export function declaredIntent(transaction: Y.Transaction): Intent[] | null {
+export function declaredSet(
+  transaction: Y.Transaction,
+): { array: Y.Array<unknown>; raw: PrimitiveEntry } | null {
   const declared = transaction.meta.get(DECLARED) as DeclaredSet | typeof MANY | undefined
   if (declared === undefined || declared === MANY) return null
-  const { array, item, raw } = declared
-  // Only the root dict changed (a type made in this transaction is not listed: it adds clocks).
-  if (transaction.changed.size !== 1 || !transaction.changed.has(array)) return null
-  if (array !== getRoot(transaction.doc) || item.deleted) return null
+  const { array, item } = declared
+  // Only the written dict changed (a type made in this transaction is not listed: it adds clocks).
+  if (transaction.changed.size !== 1 || !transaction.changed.has(array) || item.deleted) return null
   let added = 0
   for (const [client, clock] of transaction.afterState)
     added += clock - (transaction.beforeState.get(client) ?? 0)
@@ -61,11 +63,5 @@ export function declaredIntent(transaction: Y.Transaction): Intent[] | null {
   let deleted = 0
   for (const ranges of transaction.deleteSet.clients.values())
     for (const range of ranges) deleted += range.len
-  if (deleted !== declared.deleted) return null
-  const { k: key, v: value, w, x } = raw
-  return [
-    x === undefined
-      ? { op: 'set', path: [], key, value, w }
-      : { op: 'set', path: [], key, value, w, x },
-  ]
+  return deleted === declared.deleted ? declared : null
 }

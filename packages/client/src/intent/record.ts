@@ -16,7 +16,7 @@ import * as Y from 'yjs'
 import { rawAt } from '../model/elements.ts'
 import { dictIndex, forEachDeletedItem, forEachInsertedItem } from '../model/indexes.ts'
 import { type Json, type JsonObject, getRoot, isPrimitive, setOwn } from '../model/layout.ts'
-import { declaredIntent } from './declared.ts'
+import { declaredSet } from './declared.ts'
 import type { Intent, ItemRef, PathStep } from './Intent.ts'
 import { type Element, ListChanges } from './ListChanges.ts'
 
@@ -121,6 +121,27 @@ function listJSON(array: Y.Array<unknown>, alive: Alive): Json[] {
   return out
 }
 
+/** Whether `item` was made in the transaction whose state before was `before`. */
+function isNewIn(item: Y.Item, before: Map<number, number>): boolean {
+  return item.id.clock >= (before.get(item.id.client) ?? 0)
+}
+
+/**
+ * One step up from a nested node's array: the wrapper map holding it, that map's element in
+ * its parent array, and the parent array; null when either is deleted or new (per `before`).
+ */
+function parentOf(
+  array: Y.Array<unknown>,
+  before: Map<number, number>,
+): { map: Y.Map<unknown>; element: Y.Item; parent: Y.Array<unknown> } | null {
+  const holder = array._item
+  if (!holder || holder.deleted || isNewIn(holder, before) || !(holder.parent instanceof Y.Map)) return null
+  const map = holder.parent as Y.Map<unknown>
+  const element = map._item
+  if (!element || element.deleted || isNewIn(element, before) || !(element.parent instanceof Y.Array)) return null
+  return { map, element, parent: element.parent as Y.Array<unknown> }
+}
+
 /** Whether `array` holds a dict ('dict'), a list ('list'), or is no memory node (null). */
 function kindOf(array: Y.Array<unknown>, root: Y.Array<unknown>): 'dict' | 'list' | null {
   if (array === root) return 'dict'
@@ -132,7 +153,32 @@ function kindOf(array: Y.Array<unknown>, root: Y.Array<unknown>): 'dict' | 'list
 
 /** Reads one local transaction (or takes its writer's declaration: declared.ts); see the file comment. */
 export function recordIntent(transaction: Y.Transaction): Intent[] {
-  return declaredIntent(transaction) ?? readIntent(transaction)
+  const declared = declaredSet(transaction)
+  const path = declared === null ? null : dictPathOf(declared.array, transaction)
+  if (declared === null || path === null) return readIntent(transaction)
+  const { k: key, v: value, w, x } = declared.raw
+  return [
+    x === undefined ? { op: 'set', path, key, value, w } : { op: 'set', path, key, value, w, x },
+  ]
+}
+
+/**
+ * The path of dict `array` from the root when every step is a dict key, or null (a step
+ * through a list, or a node new or deleted in `transaction`: the reading handles those).
+ */
+function dictPathOf(array: Y.Array<unknown>, transaction: Y.Transaction): string[] | null {
+  const root = getRoot(transaction.doc)
+  if (kindOf(array, root) !== 'dict') return null
+  const steps: string[] = []
+  for (let current = array; current !== root; ) {
+    const up = parentOf(current, transaction.beforeState)
+    if (up === null || kindOf(up.parent, root) !== 'dict') return null
+    const key = rawGet(up.map, 'k')
+    if (typeof key !== 'string') return null
+    steps.push(key)
+    current = up.parent
+  }
+  return steps.reverse()
 }
 
 /** Reads one local transaction, declared or not. */
@@ -194,7 +240,7 @@ class TransactionReading {
   }
 
   private isNew(item: Y.Item): boolean {
-    return item.id.clock >= (this.before.get(item.id.client) ?? 0)
+    return isNewIn(item, this.before)
   }
 
   /** The array `item` is an element of (noting it as touched), or null. */
@@ -221,19 +267,17 @@ class TransactionReading {
     const steps: PathStep[] = []
     let current = array
     while (current !== this.root) {
-      const holder = current._item
-      if (!holder || holder.deleted || this.isNew(holder) || !(holder.parent instanceof Y.Map)) return null
-      const element = (holder.parent as Y.Map<unknown>)._item
-      if (!element || element.deleted || this.isNew(element) || !(element.parent instanceof Y.Array)) return null
-      const parent = element.parent as Y.Array<unknown>
+      const up = parentOf(current, this.before)
+      if (up === null) return null
+      const { map, element, parent } = up
       const kind = kindOf(parent, this.root)
       if (kind === null) return null
       if (kind === 'dict') {
-        const key = rawGet(holder.parent as Y.Map<unknown>, 'k')
+        const key = rawGet(map, 'k')
         if (typeof key !== 'string') return null
         steps.unshift(key)
       } else {
-        const value = wrapperJSON(holder.parent as Y.Map<unknown>, this.aliveBefore)
+        const value = wrapperJSON(map, this.aliveBefore)
         if (value === null) return null
         steps.unshift({ value, index: this.changesOf(parent).indexBefore(element) })
       }
@@ -241,6 +285,7 @@ class TransactionReading {
     }
     return steps
   }
+
 
   /** Whether the element with this id is in the document and not deleted. */
   private aliveId(client: number, clock: number): boolean {
