@@ -7,11 +7,12 @@
  * record.ts).
  *
  * It gives exactly what the reading gives for such a transaction (`declaredIntent.test.ts`
- * checks both on seeded runs): the writer deletes every live entry of the key, so the new entry is
- * the key's only one, hence its winner, and no deletion leaves the key empty. Only the one
- * `set` intent remains. What it saves is the reading's collections and index lookups per
- * write. In Node these also led V8 to pretenure the write path's objects, which kept every
- * transaction alive until a full GC and about doubled the CPU of a set (bench/README.md).
+ * checks both on seeded runs): the writer deletes every live entry of the key, so the new
+ * entry is the key's only one, hence its winner, and no deletion leaves the key empty. Only
+ * the one `set` intent remains. What it saves is the reading's collections and index lookups
+ * per write. In Node these also led V8 to pretenure the write path's objects, which kept
+ * every transaction alive until a full GC and about doubled the CPU of a set
+ * (bench/README.md).
  */
 import type * as Y from 'yjs'
 import type { PrimitiveEntry } from '../model/layout.ts'

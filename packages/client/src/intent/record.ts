@@ -286,7 +286,6 @@ class TransactionReading {
     return steps
   }
 
-
   /** Whether the element with this id is in the document and not deleted. */
   private aliveId(client: number, clock: number): boolean {
     const structs = this.doc.store.clients.get(client)
