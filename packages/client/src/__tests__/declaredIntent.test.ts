@@ -131,7 +131,11 @@ describe('declared intent of a dict set', () => {
       root.set('a', 7)
       dict(root, 'inner').set('x', 8)
     })
-    expect(declared.map((d) => d !== null)).toEqual([true, true, false, false, false, false])
+    doc.transact(() => {
+      root.set('a', 9)
+      dictDelete(array, 'a')
+    })
+    expect(declared.map((d) => d !== null)).toEqual([true, true, false, false, false, false, false])
     expect(recorded.slice(0, 2)).toEqual([
       [{ op: 'set', path: [], key: 'a', value: 2, w: expect.any(Number) }],
       [{ op: 'set', path: ['inner'], key: 'x', value: 3, w: expect.any(Number) }],

@@ -19,7 +19,6 @@ import type { PrimitiveEntry } from '../model/layout.ts'
 
 interface DeclaredSet {
   readonly array: Y.Array<unknown>
-  readonly item: Y.Item
   readonly raw: PrimitiveEntry
   /** Elements the writer deleted (the key's entries before). */
   readonly deleted: number
@@ -30,18 +29,17 @@ const DECLARED = Symbol('remem.declaredIntent')
 const MANY = 'many'
 
 /**
- * Declares that `transaction` wrote the primitive entry `raw` (layout.ts) as `item` into the
- * dict `array`, after deleting `deleted` entries of its key.
+ * Declares that `transaction` appended the primitive entry `raw` (layout.ts) to the dict
+ * `array`, after deleting `deleted` entries of its key.
  */
 export function declareDictSet(
   transaction: Y.Transaction,
   array: Y.Array<unknown>,
-  item: Y.Item,
   raw: PrimitiveEntry,
   deleted: number,
 ): void {
   const meta = transaction.meta
-  meta.set(DECLARED, meta.has(DECLARED) ? MANY : { array, item, raw, deleted })
+  meta.set(DECLARED, meta.has(DECLARED) ? MANY : { array, raw, deleted })
 }
 
 /**
@@ -54,9 +52,10 @@ export function declaredSet(
 ): { array: Y.Array<unknown>; raw: PrimitiveEntry } | null {
   const declared = transaction.meta.get(DECLARED) as DeclaredSet | typeof MANY | undefined
   if (declared === undefined || declared === MANY) return null
-  const { array, item } = declared
-  // Only the written dict changed (a type made in this transaction is not listed: it adds clocks).
-  if (transaction.changed.size !== 1 || !transaction.changed.has(array) || item.deleted) return null
+  // Only the written dict changed (a type made in this transaction is not listed: it adds
+  // clocks); one element added; the writer's deletions and no other (deleting the new entry
+  // again would be one more).
+  if (transaction.changed.size !== 1 || !transaction.changed.has(declared.array)) return null
   let added = 0
   for (const [client, clock] of transaction.afterState)
     added += clock - (transaction.beforeState.get(client) ?? 0)

@@ -154,12 +154,17 @@ function kindOf(array: Y.Array<unknown>, root: Y.Array<unknown>): 'dict' | 'list
 /** Reads one local transaction (or takes its writer's declaration: declared.ts); see the file comment. */
 export function recordIntent(transaction: Y.Transaction): Intent[] {
   const declared = declaredSet(transaction)
-  const path = declared === null ? null : dictPathOf(declared.array, transaction)
-  if (declared === null || path === null) return readIntent(transaction)
-  const { k: key, v: value, w, x } = declared.raw
-  return [
-    x === undefined ? { op: 'set', path, key, value, w } : { op: 'set', path, key, value, w, x },
-  ]
+  if (declared !== null) {
+    const path = dictPathOf(declared.array, transaction)
+    const { k, v, w, x } = declared.raw
+    if (path !== null) return [setIntent(path, k, v, w, x)]
+  }
+  return readIntent(transaction)
+}
+
+/** A `set` intent; `x` (the expiry) only when there is one. */
+function setIntent(path: PathStep[], key: string, value: Json, w: number, x: number | undefined): Intent {
+  return x === undefined ? { op: 'set', path, key, value, w } : { op: 'set', path, key, value, w, x }
 }
 
 /**
@@ -355,11 +360,7 @@ class TransactionReading {
         if (!entry) continue
         const winner = this.liveRecords(array, entry.key).at(-1)
         if (winner && (winner.client !== item.id.client || winner.clock !== item.id.clock + offset)) continue
-        this.out.push(
-          entry.x === undefined
-            ? { op: 'set', path, key: entry.key, value: entry.value, w: entry.w }
-            : { op: 'set', path, key: entry.key, value: entry.value, w: entry.w, x: entry.x },
-        )
+        this.out.push(setIntent(path, entry.key, entry.value, entry.w, entry.x))
       }
     }
   }

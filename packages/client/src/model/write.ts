@@ -117,9 +117,8 @@ export function dictSet(array: Y.Array<unknown>, key: string, value: Json, expir
   inTransaction(array, (transaction) => {
     const records = index.records(key)
     deleteRecords(transaction, index, records)
-    const item = appendAfter(transaction, array, index.lastItem(), [raw])!
-    index.addItem(item)
-    if (isPrimitive(value)) declareDictSet(transaction, array, item, raw as PrimitiveEntry, records.length)
+    index.addItem(appendAfter(transaction, array, index.lastItem(), [raw])!)
+    if (isPrimitive(value)) declareDictSet(transaction, array, raw as PrimitiveEntry, records.length)
   })
 }
 
