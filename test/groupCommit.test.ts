@@ -1,14 +1,14 @@
 /**
- * Group commit (issue 12): the updates one socket delivers in one read are checked one by
- * one, in order, and applied in one transaction: one fan-out frame per receiver, one log
- * entry, one ACK. A refused update in the middle is refused alone.
+ * Group commit (issue 12): the updates that arrive in one event-loop turn, from one socket or
+ * several, are checked one by one, in order, and applied in one transaction: one fan-out
+ * frame per receiver, one log entry, one ACK per sender. A refused update is refused alone.
  */
 import type { Socket } from 'node:net'
 import * as Y from 'yjs'
 import { afterEach, expect, it } from 'vitest'
 import { MessageType } from '@remem/client/protocol'
 import { connect, eventually, startRelay } from './helpers.ts'
-import { RawClient, updateFrame } from './rawClient.ts'
+import { RawClient, entryUpdate, updateFrame } from './rawClient.ts'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
@@ -80,4 +80,54 @@ it('applies the updates of one read in one transaction, refusing a bad one alone
   cleanups.push(() => fresh.close())
   const loaded = fresh.memory('batch')
   await eventually(() => expect(loaded.toJSON()).toEqual(expected))
+})
+
+it('applies the updates several sockets deliver in one turn in one transaction', async () => {
+  const relay = await startRelay({ idleUnloadMs: 60_000 })
+  cleanups.push(() => relay.close())
+  const reader = await RawClient.open(relay.url)
+  cleanups.push(() => reader.close())
+  await reader.subscribe('turn')
+  const writers: RawClient[] = []
+  for (const id of [5001, 5002, 5003]) {
+    const writer = await RawClient.open(relay.url)
+    cleanups.push(() => writer.close())
+    await writer.subscribe('turn', id)
+    writers.push(writer)
+  }
+  const room = relay.relay.rooms.get('turn')!
+  let transactions = 0
+  room.doc.on('afterTransaction', () => transactions++)
+  const [first, refused, third] = writers as [RawClient, RawClient, RawClient]
+  const before = writers.map((writer) => writer.frames.length)
+  const readerBefore = reader.frames.length
+
+  // Sent in one tick of this process: the relay (in this process too) reads all three sockets
+  // in its next turn. The second writer's update is garbage.
+  first.send(updateFrame('turn', 1, entryUpdate(5001, first.mirror, 'a', 1)))
+  refused.send(updateFrame('turn', 1, new Uint8Array([1, 2, 3])))
+  third.send(updateFrame('turn', 1, entryUpdate(5003, third.mirror, 'c', 3)))
+
+  await eventually(() => expect(first.acks(before[0]).at(-1)).toBe(1))
+  await eventually(() => expect(third.acks(before[2]).at(-1)).toBe(1))
+  await eventually(() => expect(refused.refusals(before[1])).toHaveLength(1))
+  expect(refused.acks(before[1])).toEqual([])
+  expect(transactions).toBe(1)
+  // One fan-out frame carries both changes, to the reader and to every sender (its own
+  // changes with the others': Yjs skips what a document has).
+  const entries = (doc: Y.Doc): unknown[] => doc.getArray('root').toJSON()
+  await eventually(() => expect(entries(reader.mirror)).toHaveLength(2))
+  const fanOut = (client: RawClient, from: number): number =>
+    client.frames.slice(from).filter((frame) => frame.type === MessageType.sync).length
+  expect(fanOut(reader, readerBefore)).toBe(1)
+  for (const [i, writer] of writers.entries()) {
+    await eventually(() => expect(entries(writer.mirror)).toEqual(entries(reader.mirror)))
+    expect(fanOut(writer, before[i]!)).toBe(1)
+  }
+  // One entry in the log: a fresh client loads both changes.
+  await room.whenPersisted()
+  const fresh = connect(relay.url)
+  cleanups.push(() => fresh.close())
+  const loaded = fresh.memory('turn')
+  await eventually(() => expect(loaded.toJSON()).toEqual({ a: 1, c: 3 }))
 })

@@ -19,6 +19,7 @@ import type { ClientSession } from './ClientSession.ts'
 import { PresenceLink } from './PresenceLink.ts'
 import { ProjectionBridge, type ProjectionStats } from './ProjectionBridge.ts'
 import { RoomAwareness } from './RoomAwareness.ts'
+import { atTurnEnd } from './turnEnd.ts'
 import { ClientIdOwners } from './limits/ClientIdOwners.ts'
 import { DocumentSize } from './limits/DocumentSize.ts'
 import type { RoomEvents } from './ops/metrics.ts'
@@ -70,6 +71,15 @@ interface AckWindow {
 }
 
 const STORE_ORIGIN = Symbol('store')
+/** The origin of a transaction that applies the updates of more than one session. */
+const SEVERAL_SENDERS = Symbol('several senders')
+
+/** A client update received and not applied yet. */
+interface Received {
+  session: ClientSession
+  seq: number
+  update: Uint8Array
+}
 const RETRY_MIN_MS = 100
 const RETRY_MAX_MS = 5_000
 
@@ -112,8 +122,8 @@ export class MemoryRoom {
   /** Each session's ack window for its current handshake (see AckWindow). */
   private readonly ackWindows = new WeakMap<ClientSession, AckWindow>()
   private idleResolvers: Array<() => void> = []
-  /** Client updates received in this tick, not applied yet (see `handleClientUpdate`). */
-  private received: { session: ClientSession; updates: Array<{ seq: number; update: Uint8Array }> } | null = null
+  /** Client updates received in this turn, in arrival order, not applied yet (see `handleClientUpdate`). */
+  private received: Received[] = []
   /** Queue items persisted so far (a running count), and who waits for a count (`persisted`). */
   private persistedItems = 0
   private persistWaiters: Array<{ upto: number; resolve: (persisted: boolean) => void }> = []
@@ -332,18 +342,15 @@ export class MemoryRoom {
   }
 
   /**
-   * Takes one client update. The updates one session delivers in one tick are applied
-   * together (group commit, `applyReceived`): one transaction, one fan-out frame per
-   * receiver, one entry for the log; each is still checked on its own, in order.
+   * Takes one client update. The updates that every session delivers in one event-loop turn
+   * are applied together at its end (group commit, `applyReceived`): one transaction, one
+   * fan-out frame per receiver, one entry for the log; each is still checked on its own, in
+   * the order they arrived.
    */
   handleClientUpdate(session: ClientSession, seq: number, update: Uint8Array): void {
-    if (this.received !== null && this.received.session !== session) this.applyReceived()
-    if (this.received === null) {
-      this.received = { session, updates: [] }
-      // Frames of one socket read are handled in one run of microtasks: this one comes after.
-      queueMicrotask(() => this.applyReceived())
-    }
-    this.received.updates.push({ seq, update })
+    // Before the tasks that write to Redis and to the sockets, so that this turn's append and
+    // fan-out leave with them.
+    if (this.received.push({ session, seq, update }) === 1) atTurnEnd(this.applyReceived, true)
   }
 
   /**
@@ -352,26 +359,27 @@ export class MemoryRoom {
    * state (join, leave, awareness, refusals, persisting, closing) calls it first, so frames
    * still take effect in the order they arrived.
    */
-  private applyReceived(): void {
+  private readonly applyReceived = (): void => {
     const received = this.received
-    if (received === null) return
-    this.received = null
-    const { session, updates } = received
-    // Made against another epoch: its client replays them once it has the new document.
-    if (this.closed || !this.sessionEpochs.accepts(session)) return
+    if (received.length === 0) return
+    this.received = []
+    if (this.closed) return
     const acks: Queued[] = []
     Y.transact(
       this.doc,
       () => {
-        for (const { seq, update } of updates) {
-          if (!this.applyOne(session, seq, update)) continue
+        for (const { session, seq, update } of received) {
+          // Made against another epoch: its client replays them once it has the new document.
+          if (!this.sessionEpochs.accepts(session) || !this.applyOne(session, seq, update)) continue
           this.options.events?.updateAccepted()
           const window = this.ackWindow(session)
           window.accepted = Math.max(window.accepted, seq)
           acks.push({ epoch: this.epoch, update: null, ack: { session, seq, at: performance.now(), window } })
         }
       },
-      session,
+      // The fan-out skips the session whose updates these are; with several senders it goes to
+      // all, each sender getting its own changes back with the others' (Yjs skips what it has).
+      received.every((item) => item.session === received[0]!.session) ? received[0]!.session : SEVERAL_SENDERS,
     )
     // After the transaction: its update (queued by onDocUpdate) goes to the log before them.
     this.queue.push(...acks)
@@ -445,7 +453,7 @@ export class MemoryRoom {
    */
   refuseUpdate(session: ClientSession, seq: number, code: ErrorCode, reason: string): void {
     // Not from applyOne: what arrived before this refused frame counts first.
-    if (this.received?.session === session) this.applyReceived()
+    this.applyReceived()
     const window = this.ackWindow(session)
     window.cap = Math.min(window.cap, window.accepted)
     session.refuse(this.name, code, `${reason} (update seq ${seq})`)
