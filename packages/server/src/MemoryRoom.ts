@@ -73,6 +73,8 @@ interface AckWindow {
 const STORE_ORIGIN = Symbol('store')
 /** The origin of a transaction that applies the updates of more than one session. */
 const SEVERAL_SENDERS = Symbol('several senders')
+const RETRY_MIN_MS = 100
+const RETRY_MAX_MS = 5_000
 
 /** A client update received and not applied yet. */
 interface Received {
@@ -80,8 +82,6 @@ interface Received {
   seq: number
   update: Uint8Array
 }
-const RETRY_MIN_MS = 100
-const RETRY_MAX_MS = 5_000
 
 export class MemoryRoom {
   readonly doc = new MemoryDoc({ gc: true })
