@@ -472,7 +472,8 @@ export class MemoryRoom {
 
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown): void => {
     if (this.switching) return
-    // One frame for every other session; no array of receivers per update.
+    // One frame for every session but the sender (for every session when several sent:
+    // SEVERAL_SENDERS); no array of receivers per update.
     const receivers = this.sessions.size - (this.sessions.has(origin as ClientSession) ? 1 : 0)
     if (receivers > 0) {
       const encoder = encoding.createEncoder()
