@@ -3,6 +3,7 @@
  * turned away (HTTP 503 at the upgrade), and close() finishes instead of waiting for it.
  */
 import { expect, it } from 'vitest'
+import WebSocket from 'ws'
 import { EmbeddedStore } from '@remem/server'
 import { connect, eventually, startRelay, wrapStore } from './helpers.ts'
 it('relay.close() finishes when a client connects while it closes', async () => {
@@ -46,4 +47,33 @@ it('relay.close() finishes when a client connects while it closes', async () => 
   await inner.close()
   expect(result).toBe('closed')
   expect(relay.relay.rooms.size).toBe(0)
+})
+
+it('relay.close() completes each close handshake, and cuts a socket whose peer never answers after shutdownTimeoutMs', async () => {
+  const store = new EmbeddedStore()
+  const relay = await startRelay({ store, shutdownTimeoutMs: 300 })
+  const polite = new WebSocket(relay.url)
+  const silent = new WebSocket(relay.url)
+  await Promise.all([polite, silent].map((socket) => new Promise((resolve) => socket.once('open', resolve))))
+  await eventually(() => expect(relay.relay.sessions.size).toBe(2))
+  const closes = [polite, silent].map(
+    (socket) => new Promise<number>((resolve) => socket.once('close', (code: number) => resolve(code))),
+  )
+  // The silent peer stops reading: it never sees the relay's close frame, so never answers.
+  ;(silent as unknown as { _socket: { pause(): void } })._socket.pause()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const result = await Promise.race([
+    relay.close().then(() => 'closed'),
+    // ws alone would wait 30 s for the silent peer's answer.
+    new Promise((resolve) => (timer = setTimeout(() => resolve('hung'), 10_000))),
+  ])
+  clearTimeout(timer)
+  ;(silent as unknown as { _socket: { resume(): void } })._socket.resume()
+  const [politeCode, silentCode] = await Promise.all(closes)
+  await store.close()
+  expect(result).toBe('closed')
+  expect(relay.relay.sessions.size).toBe(0)
+  expect(politeCode).toBe(1001)
+  // Cut: once it reads again it finds the close frame (1001), or only the cut (1006).
+  expect([1001, 1006]).toContain(silentCode)
 })

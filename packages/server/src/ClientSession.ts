@@ -26,11 +26,13 @@ import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
 import type { RawData, WebSocket } from 'ws'
 import type { AccessPolicy } from './auth/AccessPolicy.ts'
-import { SessionAuth, type TokenHolder } from './auth/SessionAuth.ts'
+import { SessionAuth, type TokenHolder, accessWithoutToken } from './auth/SessionAuth.ts'
+import type { FrameRates } from './limits/FrameBudget.ts'
 import { InboundGate, type InboundHandler } from './limits/InboundGate.ts'
 import type { RelayLimits } from './limits/limits.ts'
 import type { Logger } from './logger.ts'
 import type { MemoryRoom } from './MemoryRoom.ts'
+import { OpeningsOfSession } from './OpeningsOfSession.ts'
 import type { RelayMetrics } from './ops/metrics.ts'
 import { atTurnEnd } from './turnEnd.ts'
 
@@ -56,6 +58,8 @@ export interface SessionHost {
   readonly limits: RelayLimits
   readonly metrics: RelayMetrics | null
   readonly maxFrameBytes: number
+  /** Every connection's inbound rates (one object for all). */
+  readonly inboundRates: FrameRates
 }
 
 /** A memory this connection opened, with the access decided at its SYNC step 1. */
@@ -91,8 +95,9 @@ export class ClientSession implements InboundHandler<{ frame: Uint8Array; isBina
    * The memories this connection opened. A frame takes the access from the opening it was
    * sent after, so an UPDATE followed at once by CLOSE is still handled as a write.
    */
-  private readonly rooms = new Map<string, Promise<OpenMemory | null>>()
-  private readonly auth: SessionAuth
+  private readonly rooms = new OpeningsOfSession<Promise<OpenMemory | null>>()
+  /** The connection's credentials: made at AUTH, or at once when the policy needs the request. */
+  private auth: SessionAuth | null
   private readonly inbound: InboundGate<{ frame: Uint8Array; isBinary: boolean }>
   private sawFrame = false
   private killTimer: ReturnType<typeof setTimeout> | null = null
@@ -111,16 +116,8 @@ export class ClientSession implements InboundHandler<{ frame: Uint8Array; isBina
     /** The client's address, as the host counts connections per address. */
     private readonly address: string,
   ) {
-    this.auth = new SessionAuth(host.policy, request, this)
-    this.inbound = new InboundGate(
-      socket,
-      {
-        messagesPerSecond: host.limits.maxMessagesPerSecond,
-        bytesPerSecond: host.limits.maxBytesPerSecond,
-        maxFrameBytes: host.maxFrameBytes,
-      },
-      this,
-    )
+    this.auth = host.policy.needsRequest ? new SessionAuth(host.policy, request, this) : null
+    this.inbound = new InboundGate(socket, host.inboundRates, this)
     ;(socket as SessionSocket)[SESSION] = this
     socket.on('message', onSocketMessage)
     socket.on('pong', onSocketPong)
@@ -306,6 +303,7 @@ export class ClientSession implements InboundHandler<{ frame: Uint8Array; isBina
   private authenticate(token: string, first: boolean): void {
     if (!first) return this.close(CloseCode.unauthorized, 'AUTH must be the first frame after the socket opens')
     this.inbound.hold()
+    this.auth ??= new SessionAuth(this.host.policy, null, this)
     void this.auth.authenticate(token).then(
       (result) => {
         if (this.closed) return
@@ -325,7 +323,7 @@ export class ClientSession implements InboundHandler<{ frame: Uint8Array; isBina
 
   /** Decides this connection's access to `name`, then loads the memory. */
   private async open(name: string): Promise<Opened> {
-    const access = await this.auth.access(name)
+    const access = await (this.auth ? this.auth.access(name) : accessWithoutToken(this.host.policy, name))
     if (access === 'none') {
       return {
         ok: false,
@@ -434,9 +432,9 @@ export class ClientSession implements InboundHandler<{ frame: Uint8Array; isBina
   dispose(): void {
     if (this.closed) return
     this.closed = true
-    this.auth.dispose()
+    this.auth?.dispose()
     this.inbound.dispose()
-    for (const name of [...this.rooms.keys()]) this.unsubscribe(name)
+    for (const name of this.rooms.names()) this.unsubscribe(name)
   }
 }
 

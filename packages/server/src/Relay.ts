@@ -11,6 +11,7 @@ import { WebSocketServer } from 'ws'
 import type { AccessPolicy } from './auth/AccessPolicy.ts'
 import { ClientSession, type SessionHost } from './ClientSession.ts'
 import { ConnectionGate } from './limits/ConnectionGate.ts'
+import { type FrameRates, frameRates } from './limits/FrameBudget.ts'
 import type { RelayLimits } from './limits/limits.ts'
 import type { Logger } from './logger.ts'
 import { MemoryRoom, type RoomOptions } from './MemoryRoom.ts'
@@ -53,6 +54,8 @@ export class Relay implements SessionHost {
   private readonly offStatus: () => void
   private closing: Promise<void> | null = null
   private stopWatching: (() => Promise<void>) | null = null
+  /** Called once the last session has closed, while the relay waits for that in `close`. */
+  private onLastSessionClosed: (() => void) | null = null
   private reconcileTimer: ReturnType<typeof setInterval> | null = null
   /** Counters of projection work: external changes ingested, keys written. */
   readonly stats: ProjectionStats = { ingests: 0, projected: 0 }
@@ -64,6 +67,7 @@ export class Relay implements SessionHost {
   readonly connections: ConnectionGate
   readonly policy: AccessPolicy
   readonly limits: RelayLimits
+  readonly inboundRates: FrameRates
   /** Room events per memory on top of the metrics (set by the inspector), or null. */
   roomEvents: ((name: string) => RoomEvents) | null = null
 
@@ -76,6 +80,11 @@ export class Relay implements SessionHost {
   ) {
     this.policy = settings.policy
     this.limits = settings.limits
+    this.inboundRates = frameRates({
+      messagesPerSecond: settings.limits.maxMessagesPerSecond,
+      bytesPerSecond: settings.limits.maxBytesPerSecond,
+      maxFrameBytes: settings.maxFrameBytes,
+    })
     this.health = new StoreHealth(store)
     this.metrics = settings.metrics
       ? new RelayMetrics({
@@ -92,6 +101,9 @@ export class Relay implements SessionHost {
     this.wss = new WebSocketServer({
       server,
       maxPayload: settings.maxFrameBytes,
+      // The relay keeps its sessions itself; ws's own set would cost each connection a
+      // closure, a 'close' listener and a set entry (about 180 bytes).
+      clientTracking: false,
       verifyClient: (info, callback) => {
         // Shutting down: refuse at the upgrade (HTTP 503), which is cheaper than accepting a
         // socket only to close it, and which clients count as a failed connect (backoff grows).
@@ -161,6 +173,7 @@ export class Relay implements SessionHost {
   sessionClosed(session: ClientSession, address: string): void {
     this.sessions.delete(session)
     this.connections.closed(address)
+    if (this.sessions.size === 0) this.onLastSessionClosed?.()
   }
 
   openRoom(name: string): Promise<MemoryRoom> {
@@ -237,6 +250,10 @@ export class Relay implements SessionHost {
       this.health.dispose()
       const persisted = Promise.all([...this.rooms.values()].map((room) => room.whenPersisted()))
       await within(persisted, this.settings.shutdownTimeoutMs)
+      const sessionsClosed = new Promise<void>((resolve) => {
+        this.onLastSessionClosed = resolve
+        if (this.sessions.size === 0) resolve()
+      })
       for (const session of this.sessions) session.close(CloseCode.goingAway, 'relay shutting down')
       const released = (async () => {
         // Every room, loaded or still loading when close() began (openRoom refuses new ones).
@@ -252,6 +269,10 @@ export class Relay implements SessionHost {
       await within(released, this.settings.shutdownTimeoutMs)
       this.rooms.clear()
       this.opening.clear()
+      // Each socket takes its close handshake; one whose peer does not answer is cut.
+      await within(sessionsClosed, this.settings.shutdownTimeoutMs)
+      for (const session of this.sessions) session.socket.terminate()
+      await within(sessionsClosed, this.settings.shutdownTimeoutMs)
       await new Promise<void>((resolve) => this.wss.close(() => resolve()))
       this.server.closeAllConnections?.()
       await new Promise<void>((resolve) => this.server.close(() => resolve()))

@@ -84,7 +84,10 @@ export interface RelayOptions {
   epochs?: boolean
   /** Ping interval; a socket that misses one ping is dropped. @default 15000 */
   heartbeatMs?: number
-  /** On `close()`, wait this long for queued updates to persist. @default 5000 */
+  /**
+   * On `close()`, the longest wait for each step: queued updates to persist, rooms to close,
+   * clients to answer the close handshake (a socket whose peer does not is cut). @default 5000
+   */
   shutdownTimeoutMs?: number
   /** Where the relay logs: any `{ info, warn, error }` (pino, console). @default one line per event on stderr */
   logger?: Logger

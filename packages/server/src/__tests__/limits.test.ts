@@ -2,22 +2,39 @@ import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { ClientIdOwners } from '../limits/ClientIdOwners.ts'
 import { DocumentSize } from '../limits/DocumentSize.ts'
-import { TokenBucket } from '../limits/TokenBucket.ts'
+import { FrameBudget, frameRates } from '../limits/FrameBudget.ts'
 
-describe('TokenBucket', () => {
-  it('lets a burst of its capacity through, then refills at its rate', () => {
+describe('FrameBudget', () => {
+  it('lets a burst of twice the rate through, then refills at the rate, frames and bytes alike', () => {
     let now = 0
-    const bucket = new TokenBucket(10, 20, () => now)
-    for (let i = 0; i < 20; i++) {
-      expect(bucket.wait(1)).toBe(0)
-      bucket.take(1)
-    }
-    expect(bucket.wait(1)).toBeCloseTo(100)
+    const rates = frameRates({ messagesPerSecond: 10, bytesPerSecond: 1_000, maxFrameBytes: 500 }, () => now)
+    const budget = new FrameBudget(rates)
+    for (let i = 0; i < 20; i++) expect(budget.take(1)).toBe(true)
+    // The frame bucket is empty: one more frame waits 100 ms, and taking it fails until then.
+    expect(budget.wait(1)).toBeCloseTo(100)
+    expect(budget.take(1)).toBe(false)
     now += 100
-    expect(bucket.wait(1)).toBe(0)
-    // A cost above the capacity waits for a full bucket, never forever.
+    expect(budget.take(1)).toBe(true)
+    // Both buckets full again; one frame of 2,000 bytes empties the byte bucket.
     now += 10_000
-    expect(bucket.wait(1_000)).toBe(0)
+    expect(budget.take(2_000)).toBe(true)
+    expect(budget.wait(100)).toBeCloseTo(100)
+    expect(budget.take(100)).toBe(false)
+    // A frame larger than the bucket waits for a full bucket, never forever.
+    now += 10_000
+    expect(budget.wait(1_000_000)).toBe(0)
+    expect(budget.take(1_000_000)).toBe(true)
+  })
+
+  it('keeps rates in one object shared by every connection', () => {
+    const rates = frameRates({ messagesPerSecond: 5, bytesPerSecond: 100, maxFrameBytes: 1_000 })
+    // The byte burst is at least one largest frame.
+    expect(rates).toMatchObject({ messageBurst: 10, byteBurst: 1_000 })
+    const a = new FrameBudget(rates)
+    const b = new FrameBudget(rates)
+    for (let i = 0; i < 10; i++) expect(a.take(1)).toBe(true)
+    expect(a.take(1)).toBe(false)
+    expect(b.take(1)).toBe(true)
   })
 })
 

@@ -14,6 +14,15 @@ export interface TokenHolder {
   tokenExpired(): void
 }
 
+/**
+ * What a connection that has no `SessionAuth` may do with `memory`: one that sent no AUTH,
+ * under a policy that needs no upgrade request. Sessions make a `SessionAuth` only when they
+ * need one, so that an idle connection does not keep an empty one.
+ */
+export function accessWithoutToken(policy: AccessPolicy, memory: string): Promise<Access> {
+  return policy.decide({ token: null, claims: null, memory, request: null })
+}
+
 export class SessionAuth {
   private token: string | null = null
   private claims: TokenClaims | null = null
@@ -24,7 +33,8 @@ export class SessionAuth {
 
   constructor(
     private readonly policy: AccessPolicy,
-    request: IncomingMessage,
+    /** The upgrade request (null: the policy does not need it). */
+    request: IncomingMessage | null,
     /** Told once the token has expired. */
     private readonly holder: TokenHolder,
   ) {

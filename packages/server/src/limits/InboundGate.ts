@@ -8,21 +8,12 @@
  * While the socket is paused, ws still delivers the frames of data it has already read,
  * so the queue stays small; `maxQueued` is a last guard.
  */
-import { TokenBucket } from './TokenBucket.ts'
+import { FrameBudget, type FrameRates } from './FrameBudget.ts'
 
 /** What the gate needs of a socket (`ws`'s WebSocket). */
 export interface PausableSocket {
   pause(): void
   resume(): void
-}
-
-export interface InboundBudget {
-  /** Sustained frames per second; bursts of twice as many pass at once. */
-  messagesPerSecond: number
-  /** Sustained bytes per second; bursts of twice as many (at least one largest frame) pass. */
-  bytesPerSecond: number
-  /** The largest frame, so that one always fits the byte bucket. */
-  maxFrameBytes: number
 }
 
 /** Who handles what passes the gate (the connection's session: no closures per connection). */
@@ -39,9 +30,9 @@ export interface InboundHandler<Frame> {
 const MAX_QUEUED = 50_000
 
 export class InboundGate<Frame> {
-  private readonly queue: Array<{ frame: Frame; bytes: number }> = []
-  private readonly messages: TokenBucket
-  private readonly bytes: TokenBucket
+  /** Frames waiting, oldest first; made when the first frame has to wait. */
+  private queue: Array<{ frame: Frame; bytes: number }> | null = null
+  private readonly budget: FrameBudget
   private holds = 0
   private timer: ReturnType<typeof setTimeout> | null = null
   private paused = false
@@ -50,21 +41,18 @@ export class InboundGate<Frame> {
 
   constructor(
     private readonly socket: PausableSocket,
-    budget: InboundBudget,
+    /** The relay's rates, shared by every connection. */
+    rates: FrameRates,
     private readonly handler: InboundHandler<Frame>,
   ) {
-    this.messages = new TokenBucket(budget.messagesPerSecond, budget.messagesPerSecond * 2)
-    this.bytes = new TokenBucket(
-      budget.bytesPerSecond,
-      Math.max(budget.bytesPerSecond * 2, budget.maxFrameBytes),
-    )
+    this.budget = new FrameBudget(rates)
   }
 
   push(frame: Frame, bytes: number): void {
     if (this.disposed) return
     // Nothing waits and the budget allows it: handled at once, without a queue entry (and
     // without the queue's storage, which an idle connection would otherwise keep).
-    if (this.queue.length === 0 && this.holds === 0 && !this.timer && !this.draining && this.affords(bytes)) {
+    if (!this.queue?.length && this.holds === 0 && !this.timer && !this.draining && this.budget.take(bytes)) {
       this.draining = true
       try {
         this.handler.deliver(frame)
@@ -73,17 +61,10 @@ export class InboundGate<Frame> {
       }
       return this.drain()
     }
+    this.queue ??= []
     if (this.queue.length >= MAX_QUEUED) return this.handler.overflowed()
     this.queue.push({ frame, bytes })
     this.drain()
-  }
-
-  /** Takes one frame of `bytes` from the budget if both buckets allow it now. */
-  private affords(bytes: number): boolean {
-    if (this.messages.wait(1) > 0 || this.bytes.wait(bytes) > 0) return false
-    this.messages.take(1)
-    this.bytes.take(bytes)
-    return true
   }
 
   /** Keeps frames waiting until `release` (e.g. while a token is verified). */
@@ -102,11 +83,11 @@ export class InboundGate<Frame> {
     if (this.draining) return
     this.draining = true
     try {
-      while (this.queue.length > 0 && this.holds === 0 && !this.timer && !this.disposed) {
+      while (this.queue?.length && this.holds === 0 && !this.timer && !this.disposed) {
         const next = this.queue[0]!
-        if (!this.affords(next.bytes)) {
+        if (!this.budget.take(next.bytes)) {
           this.handler.throttled()
-          const wait = Math.max(this.messages.wait(1), this.bytes.wait(next.bytes))
+          const wait = this.budget.wait(next.bytes)
           this.timer = setTimeout(() => {
             this.timer = null
             this.drain()
@@ -119,12 +100,13 @@ export class InboundGate<Frame> {
     } finally {
       this.draining = false
     }
+    if (this.queue?.length === 0) this.queue = null
     this.updatePause()
   }
 
   private updatePause(): void {
     if (this.disposed) return
-    const waiting = this.queue.length > 0 || this.holds > 0
+    const waiting = Boolean(this.queue?.length) || this.holds > 0
     if (waiting === this.paused) return
     this.paused = waiting
     if (waiting) this.socket.pause()
@@ -137,7 +119,7 @@ export class InboundGate<Frame> {
    */
   dispose(): void {
     this.disposed = true
-    this.queue.length = 0
+    this.queue = null
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
     if (this.paused) this.socket.resume()
