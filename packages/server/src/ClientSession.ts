@@ -57,7 +57,6 @@ export interface SessionHost {
   readonly policy: AccessPolicy
   readonly limits: RelayLimits
   readonly metrics: RelayMetrics | null
-  readonly maxFrameBytes: number
   /** Every connection's inbound rates (one object for all). */
   readonly inboundRates: FrameRates
 }

@@ -160,11 +160,6 @@ export class Relay implements SessionHost {
     return (this.server.address() as AddressInfo).port
   }
 
-  /** Largest frame accepted, in bytes (sessions size their byte budget by it). */
-  get maxFrameBytes(): number {
-    return this.settings.maxFrameBytes
-  }
-
   /** Compares every loaded memory with its projection keys (after missed notifications). */
   reconcileAll(): void {
     for (const room of this.rooms.values()) void room.bridge?.reconcile().catch(() => undefined)

@@ -48,23 +48,24 @@ export class FrameBudget {
   }
 
   /**
-   * Milliseconds until a frame of `bytes` fits both buckets; 0 when it fits now. A frame
-   * larger than a bucket waits for a full bucket, never forever.
+   * Takes one frame of `bytes` from both buckets if it fits now, and returns 0. Otherwise
+   * takes nothing and returns the milliseconds until it fits: a frame larger than a bucket
+   * waits for a full bucket, never forever.
    */
-  wait(bytes: number): number {
+  take(bytes: number): number {
     this.refill()
     const { messagesPerSecond, messageBurst, bytesPerSecond, byteBurst } = this.rates
-    const missingMessages = Math.min(1, messageBurst) - this.messages
-    const missingBytes = Math.min(bytes, byteBurst) - this.bytes
-    return Math.max(0, (missingMessages / messagesPerSecond) * 1000, (missingBytes / bytesPerSecond) * 1000)
-  }
-
-  /** Takes one frame of `bytes` from both buckets if it fits now: all or nothing. */
-  take(bytes: number): boolean {
-    if (this.wait(bytes) > 0) return false
-    this.messages -= Math.min(1, this.rates.messageBurst)
-    this.bytes -= Math.min(bytes, this.rates.byteBurst)
-    return true
+    const frameCost = Math.min(1, messageBurst)
+    const byteCost = Math.min(bytes, byteBurst)
+    const wait = Math.max(
+      0,
+      ((frameCost - this.messages) / messagesPerSecond) * 1000,
+      ((byteCost - this.bytes) / bytesPerSecond) * 1000,
+    )
+    if (wait > 0) return wait
+    this.messages -= frameCost
+    this.bytes -= byteCost
+    return 0
   }
 
   private refill(): void {

@@ -52,7 +52,7 @@ export class InboundGate<Frame> {
     if (this.disposed) return
     // Nothing waits and the budget allows it: handled at once, without a queue entry (and
     // without the queue's storage, which an idle connection would otherwise keep).
-    if (!this.queue?.length && this.holds === 0 && !this.timer && !this.draining && this.budget.take(bytes)) {
+    if (!this.queue?.length && this.holds === 0 && !this.timer && !this.draining && this.budget.take(bytes) === 0) {
       this.draining = true
       try {
         this.handler.deliver(frame)
@@ -85,9 +85,9 @@ export class InboundGate<Frame> {
     try {
       while (this.queue?.length && this.holds === 0 && !this.timer && !this.disposed) {
         const next = this.queue[0]!
-        if (!this.budget.take(next.bytes)) {
+        const wait = this.budget.take(next.bytes)
+        if (wait > 0) {
           this.handler.throttled()
-          const wait = this.budget.wait(next.bytes)
           this.timer = setTimeout(() => {
             this.timer = null
             this.drain()
