@@ -109,9 +109,10 @@ export function lastItem(array: Y.Array<unknown>, hint: { client: number; clock:
 }
 
 /**
- * Appends `raws` (plain JSON values and unintegrated `Y.Map`s) after `last`, the last item of
- * `array`, as `array.push(raws)` would (runs of plain values share one item), without
- * walking from the start to find the end. Returns the last new item.
+ * Inserts `raws` (plain JSON values and unintegrated `Y.Map`s) right after item `last` of
+ * `array` (null: at the start), as `array.insert` would (runs of plain values share one
+ * item), without walking from the start to find the place: after the last item it is
+ * `array.push(raws)`. Returns the last new item.
  */
 export function appendAfter(
   transaction: Y.Transaction,

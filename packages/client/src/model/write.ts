@@ -5,10 +5,10 @@
  * concurrent edits of other fields survive, and a dashboard value like `{ value, ts }`
  * rewritten every second keeps the document bounded.
  */
-import type * as Y from 'yjs'
+import * as Y from 'yjs'
 import type { DictIndex, DictRecord, IndexedEntry } from './DictIndex.ts'
 import { declareDictSet } from '../intent/declared.ts'
-import { appendAfter, deleteElement } from './elements.ts'
+import { appendAfter, deleteElement, itemOf } from './elements.ts'
 import { dictIndex } from './indexes.ts'
 import {
   type DictEntry,
@@ -69,6 +69,22 @@ function deleteRecords(transaction: Y.Transaction, index: DictIndex, records: re
   }
 }
 
+/**
+ * The item a new entry of `index`'s array goes after: the one holding this client's latest
+ * element when that is in the array, else the array's last item. A writer's entries then
+ * follow each other in clock order wherever it writes, so that Yjs merges each run of them
+ * into one item, and once overwritten into one deleted item: rewriting the same keys keeps
+ * the document's size flat, however many writers take turns. Appended at the end instead,
+ * the entries of writers taking turns interleave, and every overwrite leaves one deleted
+ * item behind for good.
+ */
+function placeFor(transaction: Y.Transaction, index: DictIndex): Y.Item | null {
+  const doc = transaction.doc
+  const next = Y.getState(doc.store, doc.clientID)
+  const latest = next > 0 ? itemOf(index.array, doc.clientID, next - 1) : null
+  return latest ?? index.lastItem()
+}
+
 /** One pass over a dict's array: the winning entry of `key` and the indices of all its entries. */
 function findKey(array: Y.Array<unknown>, key: string): { current: DictEntry | undefined; indices: number[] } {
   const indices: number[] = []
@@ -117,7 +133,7 @@ export function dictSet(array: Y.Array<unknown>, key: string, value: Json, expir
   inTransaction(array, (transaction) => {
     const records = index.records(key)
     deleteRecords(transaction, index, records)
-    index.addItem(appendAfter(transaction, array, index.lastItem(), [raw])!)
+    index.addItem(appendAfter(transaction, array, placeFor(transaction, index), [raw])!)
     if (isPrimitive(value)) declareDictSet(transaction, array, raw as PrimitiveEntry, records.length)
   })
 }
