@@ -8,7 +8,7 @@
 import * as Y from 'yjs'
 import type { DictIndex, DictRecord, IndexedEntry } from './DictIndex.ts'
 import { declareDictSet } from '../intent/declared.ts'
-import { appendAfter, deleteElement, itemOf } from './elements.ts'
+import { appendAfter, deleteElement } from './elements.ts'
 import { dictIndex } from './indexes.ts'
 import {
   type DictEntry,
@@ -79,10 +79,10 @@ function deleteRecords(transaction: Y.Transaction, index: DictIndex, records: re
  * item behind for good.
  */
 function placeFor(transaction: Y.Transaction, index: DictIndex): Y.Item | null {
-  const doc = transaction.doc
-  const next = Y.getState(doc.store, doc.clientID)
-  const latest = next > 0 ? itemOf(index.array, doc.clientID, next - 1) : null
-  return latest ?? index.lastItem()
+  // The client's structs are in clock order: its latest element is in the last one.
+  const own = transaction.doc.store.clients.get(transaction.doc.clientID)
+  const latest = own?.[own.length - 1]
+  return latest instanceof Y.Item && latest.parent === index.array ? latest : index.lastItem()
 }
 
 /** One pass over a dict's array: the winning entry of `key` and the indices of all its entries. */
