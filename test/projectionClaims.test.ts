@@ -8,7 +8,7 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EmbeddedStore, RedisStore } from '@remem/server'
 import type { KeyRead, Projection } from '../packages/server/src/store/Projection.ts'
-import { recordFor } from '../packages/server/src/store/projectionFormat.ts'
+import { recordFor, valueHash } from '../packages/server/src/store/projectionFormat.ts'
 import { sleep } from './helpers.ts'
 import { type RedisServer, startRedis } from './redisServer.ts'
 
@@ -59,7 +59,7 @@ describe.each(Object.keys(subjects))('%s projection', (kind) => {
     const { projection: p, set } = subjects[kind]!()
     await set('a', wrapped('external'))
     const read = await p.read('m', 'a')
-    expect(await p.claim('m', 'a', read, 'relay-1', LONG)).toEqual({ kind: 'claimed' })
+    expect(await p.claim('m', 'a', read, 'relay-1', LONG)).toEqual({ kind: 'claimed', replaced: null })
     const busy = await p.claim('m', 'a', read, 'relay-2', LONG)
     expect(busy.kind).toBe('busy')
     expect(await p.write('m', [{ key: 'a', value: 'stale' }])).toEqual({ written: 0, conflicts: [], waiting: ['a'] })
@@ -76,10 +76,11 @@ describe.each(Object.keys(subjects))('%s projection', (kind) => {
     const { projection: p, set } = subjects[kind]!()
     await set('b', wrapped('external'))
     const read = await p.read('m', 'b')
-    expect(await p.claim('m', 'b', read, 'relay-1', 1)).toEqual({ kind: 'claimed' })
+    expect(await p.claim('m', 'b', read, 'relay-1', 1)).toEqual({ kind: 'claimed', replaced: null })
     await sleep(20)
     expect((await p.write('m', [{ key: 'b', value: 'stale' }])).conflicts).toEqual(['b'])
-    expect(await p.claim('m', 'b', read, 'relay-2', LONG)).toEqual({ kind: 'claimed' })
+    // The lapsed claim read 'external': that is what the key last held.
+    expect(await p.claim('m', 'b', read, 'relay-2', LONG)).toEqual({ kind: 'claimed', replaced: valueHash('external') })
     await p.confirm('m', 'b', read, 'relay-1')
     expect(await recorded(p, 'b')).not.toBe(recordOf(read))
     await p.confirm('m', 'b', read, 'relay-2')
@@ -92,7 +93,8 @@ describe.each(Object.keys(subjects))('%s projection', (kind) => {
     await del('c')
     const read = await p.read('m', 'c')
     expect(read).toEqual({ kind: 'absent' })
-    expect(await p.claim('m', 'c', read, 'relay-1', LONG)).toEqual({ kind: 'claimed' })
+    // The record says what the key held before the delete: what a relay wrote.
+    expect(await p.claim('m', 'c', read, 'relay-1', LONG)).toEqual({ kind: 'claimed', replaced: valueHash(1) })
     expect((await p.write('m', [{ key: 'c', value: 1 }])).waiting).toEqual(['c'])
     await p.confirm('m', 'c', read, 'relay-1')
     expect(await recorded(p, 'c')).toBeUndefined()

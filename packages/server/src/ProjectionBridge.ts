@@ -33,7 +33,7 @@ import type * as Y from 'yjs'
 import type { Logger } from './logger.ts'
 import { RootWinners, rootIndex } from './RootWinners.ts'
 import type { KeyRead, Projection, ProjectionWrite } from './store/Projection.ts'
-import { recordFor } from './store/projectionFormat.ts'
+import { recordFor, valueHash } from './store/projectionFormat.ts'
 
 /** Origin of document changes that came from the projection. */
 export const INGEST_ORIGIN = Symbol('remem.ingest')
@@ -223,7 +223,7 @@ export class ProjectionBridge {
     }
     if (claim.kind === 'skip') return 'skip'
     this.options.stats.ingests++
-    this.apply(key, read)
+    this.apply(key, read, claim.replaced)
     this.confirmWhenPersisted(key, read)
     return 'claimed'
   }
@@ -257,7 +257,8 @@ export class ProjectionBridge {
     this.confirming.add(done)
   }
 
-  private apply(key: string, read: KeyRead): void {
+  /** Applies `read` to the document; `replaced` is the value hash the key's record held (see `ClaimResult`). */
+  private apply(key: string, read: KeyRead, replaced: string | null): void {
     const root = this.root
     const current = this.index.get(key)
     const currentValue = current ? slotToJSON(current) : undefined
@@ -265,13 +266,22 @@ export class ProjectionBridge {
     this.doc.transact(() => {
       if (read.kind === 'value') {
         mergeDictKey(root, key, base, read.value, read.expiresAt)
-      } else if (current && (base === undefined || jsonEquals(base, currentValue!))) {
-        // A delete wins unless the document changed the key since this relay last saw it.
+      } else if (current && this.unchangedSince(base, replaced, currentValue!, current.expiresAt)) {
         dictDelete(root, key)
       }
     }, INGEST_ORIGIN)
     if (read.kind === 'value') this.bases.set(key, read.value)
     else this.bases.delete(key)
+  }
+
+  /**
+   * Whether the document's value of a key is what the key held before an external delete,
+   * so that the delete wins: the document did not change the key since this relay last saw
+   * it (`base`), or it holds what the key's record says the key last held (`replaced`: another
+   * relay may have ingested a newer value that this relay has not projected yet).
+   */
+  private unchangedSince(base: Json | undefined, replaced: string | null, value: Json, expiresAt?: number): boolean {
+    return base === undefined || jsonEquals(base, value) || replaced === valueHash(value, expiresAt)
   }
 
   /** Compares every projection key with its record and the document; fixes what differs. */

@@ -10,6 +10,7 @@ import {
   isWrappedText,
   parseStoredString,
   recordFor,
+  recordValueHash,
   sha1hex,
   valueHash,
   wrapValue,
@@ -191,8 +192,10 @@ export class EmbeddedProjection implements Projection {
     }
     const entry = this.entries.get(`${this.prefix}${name}:${key}`)
     const take = (readRecord: string): ClaimResult => {
+      // What the key last held as recorded (for a lapsed claim, what that claim read).
+      const replaced = record === undefined ? null : recordValueHash(isLease(record) ? record.read : record)
       records.set(key, { owner, until: now + leaseMs, read: readRecord })
-      return { kind: 'claimed' }
+      return { kind: 'claimed', replaced }
     }
     if (read.kind === 'absent') return record === undefined || entry ? { kind: 'skip' } : take('')
     const readRecord = recordFor(read.value, read.expiresAt, read.raw)

@@ -41,8 +41,12 @@ export interface WriteResult {
 
 /** What `claim` decided. */
 export type ClaimResult =
-  /** The caller applies the change, persists it, then calls `confirm`. */
-  | { kind: 'claimed' }
+  /**
+   * The caller applies the change, persists it, then calls `confirm`. `replaced`: the value
+   * hash (`valueHash`) of what the key's record held before, that is what the key last held
+   * as a relay wrote or ingested it; null when nothing was recorded.
+   */
+  | { kind: 'claimed'; replaced: string | null }
   /** Nothing to apply: already recorded, or changed again since it was read (that change brings its own event). */
   | { kind: 'skip' }
   /** Another relay claimed it and has not confirmed yet; its lease lapses within `retryMs`. */

@@ -38,7 +38,7 @@ const NEEDED_FLAGS = 'g$lshzxe'
 const BARRIER_TIMEOUT_MS = 2_000
 
 interface ProjectionCommands extends ProjectCommands {
-  rememClaim(valueKey: string, projKey: string, ...args: string[]): Promise<[number, number?]>
+  rememClaim(valueKey: string, projKey: string, ...args: string[]): Promise<[number, (number | string)?]>
   rememConfirm(valueKey: string, projKey: string, ...args: string[]): Promise<number>
 }
 
@@ -193,7 +193,7 @@ export class RedisProjection implements Projection {
   async claim(name: string, key: string, read: KeyRead, owner: string, leaseMs: number): Promise<ClaimResult> {
     if (read.kind === 'unsupported') return { kind: 'skip' }
     const record = read.kind === 'absent' ? '' : recordFor(read.value, read.expiresAt, read.raw)
-    const [code, ms] = await this.redis.rememClaim(
+    const [code, detail] = await this.redis.rememClaim(
       this.valueKey(name, key),
       this.projKey(name, key),
       this.recordField(name, key),
@@ -201,8 +201,8 @@ export class RedisProjection implements Projection {
       owner,
       String(Math.max(1, Math.round(leaseMs))),
     )
-    if (code === 1) return { kind: 'claimed' }
-    if (code === 2) return { kind: 'busy', retryMs: Number(ms) }
+    if (code === 1) return { kind: 'claimed', replaced: detail ? String(detail) : null }
+    if (code === 2) return { kind: 'busy', retryMs: Number(detail) }
     return { kind: 'skip' }
   }
 

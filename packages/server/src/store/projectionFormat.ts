@@ -76,6 +76,11 @@ export function recordFor(value: Json, expiresAt: number | undefined, raw: strin
   return `${valueHash(value, expiresAt)}:${raw === null ? '' : sha1hex(raw)}`
 }
 
+/** The value hash of a record made by `recordFor`, or null for '' (a key read absent). */
+export function recordValueHash(record: string): string | null {
+  return record === '' ? null : record.slice(0, record.indexOf(':'))
+}
+
 /** Escapes Redis glob characters, for SCAN MATCH and PSUBSCRIBE patterns. */
 export function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`)

@@ -101,16 +101,21 @@ return replies
 
 /**
  * ARGV: field, record of what was read ('' = key absent), owner, lease ms.
- * Returns {1} claimed, {0} nothing to apply, {2, ms} another relay's lease runs `ms` more.
+ * Returns {1, value hash of the record replaced ('' = none)} claimed, {0} nothing to apply,
+ * {2, ms} another relay's lease runs `ms` more.
  */
 export const claimScript = `${helpers}
 local rec = redis.call('HGET', KEYS[2], ARGV[1])
 local now = nowMs()
-local owner, untilMs = lease(rec)
+local owner, untilMs, leased = lease(rec)
 if owner and owner ~= ARGV[3] and untilMs > now then return {2, untilMs - now} end
 local function take()
   redis.call('HSET', KEYS[2], ARGV[1], 'lease|' .. ARGV[3] .. '|' .. (now + tonumber(ARGV[4])) .. '|' .. ARGV[2])
-  return {1}
+  -- What the key last held as recorded (for a lapsed claim, what that claim read).
+  local replaced = leased or rec
+  if not replaced or replaced == '' then return {1, ''} end
+  local valueHash = split(replaced)
+  return {1, valueHash}
 end
 if ARGV[2] == '' then
   if not rec or redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
