@@ -59,7 +59,7 @@ describe.each(Object.keys(subjects))('%s projection', (kind) => {
     const { projection: p, set } = subjects[kind]!()
     await set('a', wrapped('external'))
     const read = await p.read('m', 'a')
-    expect(await p.claim('m', 'a', read, 'relay-1', LONG)).toEqual({ kind: 'claimed', replaced: null })
+    expect(await p.claim('m', 'a', read, 'relay-1', LONG)).toEqual({ kind: 'claimed', replaced: [] })
     const busy = await p.claim('m', 'a', read, 'relay-2', LONG)
     expect(busy.kind).toBe('busy')
     expect(await p.write('m', [{ key: 'a', value: 'stale' }])).toEqual({ written: 0, conflicts: [], waiting: ['a'] })
@@ -76,11 +76,11 @@ describe.each(Object.keys(subjects))('%s projection', (kind) => {
     const { projection: p, set } = subjects[kind]!()
     await set('b', wrapped('external'))
     const read = await p.read('m', 'b')
-    expect(await p.claim('m', 'b', read, 'relay-1', 1)).toEqual({ kind: 'claimed', replaced: null })
+    expect(await p.claim('m', 'b', read, 'relay-1', 1)).toEqual({ kind: 'claimed', replaced: [] })
     await sleep(20)
     expect((await p.write('m', [{ key: 'b', value: 'stale' }])).conflicts).toEqual(['b'])
     // The lapsed claim read 'external': that is what the key last held.
-    expect(await p.claim('m', 'b', read, 'relay-2', LONG)).toEqual({ kind: 'claimed', replaced: valueHash('external') })
+    expect(await p.claim('m', 'b', read, 'relay-2', LONG)).toEqual({ kind: 'claimed', replaced: [valueHash('external')] })
     await p.confirm('m', 'b', read, 'relay-1')
     expect(await recorded(p, 'b')).not.toBe(recordOf(read))
     await p.confirm('m', 'b', read, 'relay-2')
@@ -94,10 +94,38 @@ describe.each(Object.keys(subjects))('%s projection', (kind) => {
     const read = await p.read('m', 'c')
     expect(read).toEqual({ kind: 'absent' })
     // The record says what the key held before the delete: what a relay wrote.
-    expect(await p.claim('m', 'c', read, 'relay-1', LONG)).toEqual({ kind: 'claimed', replaced: valueHash(1) })
+    expect(await p.claim('m', 'c', read, 'relay-1', LONG)).toEqual({ kind: 'claimed', replaced: [valueHash(1)] })
     expect((await p.write('m', [{ key: 'c', value: 1 }])).waiting).toEqual(['c'])
     await p.confirm('m', 'c', read, 'relay-1')
     expect(await recorded(p, 'c')).toBeUndefined()
     expect((await p.write('m', [{ key: 'c', value: 2 }])).written).toBe(1)
+  })
+  it('a lapsed claim of a delete passes on what the key held before it', async () => {
+    const { projection: p, set, del } = subjects[kind]!()
+    await set('d', wrapped('x-49'))
+    const first = await p.read('m', 'd')
+    expect(await p.claim('m', 'd', first, 'relay-1', LONG)).toEqual({ kind: 'claimed', replaced: [] })
+    await p.confirm('m', 'd', first, 'relay-1')
+    await set('d', wrapped('x-50'))
+    const second = await p.read('m', 'd')
+    expect(await p.claim('m', 'd', second, 'relay-1', LONG)).toEqual({ kind: 'claimed', replaced: [valueHash('x-49')] })
+    await p.confirm('m', 'd', second, 'relay-1')
+    await del('d')
+    const gone = await p.read('m', 'd')
+    // Relay 2 claims the delete and stops before confirming it: its lease lapses.
+    expect(await p.claim('m', 'd', gone, 'relay-2', 1)).toEqual({ kind: 'claimed', replaced: [valueHash('x-50')] })
+    await sleep(20)
+    // Whoever takes it over still learns that the key held x-50 before the delete.
+    expect(await p.claim('m', 'd', gone, 'relay-3', 1)).toEqual({ kind: 'claimed', replaced: [valueHash('x-50')] })
+    await sleep(20)
+    // A lapsed claim of a value passes on both what it read and what it replaced.
+    await set('d', wrapped('x-51'))
+    const third = await p.read('m', 'd')
+    expect(await p.claim('m', 'd', third, 'relay-1', 1)).toEqual({ kind: 'claimed', replaced: [valueHash('x-50')] })
+    await sleep(20)
+    expect(await p.claim('m', 'd', third, 'relay-2', LONG)).toEqual({
+      kind: 'claimed',
+      replaced: [valueHash('x-51'), valueHash('x-50')],
+    })
   })
 })

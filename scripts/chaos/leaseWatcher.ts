@@ -1,6 +1,6 @@
 /**
  * A diagnostic, not a check: samples each memory's `proj` hash every 100 ms and logs every
- * ingest lease it sees (`lease|<relay>|<until>|<record read>`). Only ext_ keys are written
+ * ingest lease it sees (`lease|<relay>|<until>|<record read>|<replaced>`). Only ext_ keys are written
  * outside remem, so a lease on a writer's key means a relay took a value that relays wrote
  * for an external change; `leases.log` then shows when, next to faults.log.
  */
@@ -52,7 +52,7 @@ export class LeaseWatcher {
           if (!external) this.clientKeyLeases++
           appendFileSync(
             this.logFile,
-            `${new Date().toISOString()} ${external ? '' : 'CLIENT KEY '}${name} ${field}: ${record.slice(0, 160)}\n`,
+            `${new Date().toISOString()} ${external ? '' : 'CLIENT KEY '}${name} ${field}: ${record.slice(0, 240)}\n`,
           )
         }
       }

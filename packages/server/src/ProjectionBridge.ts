@@ -203,7 +203,7 @@ export class ProjectionBridge {
   }
 
   /** Reads, claims and applies the change at `key`; confirms it once persisted. */
-  private async ingestNow(key: string, known?: KeyRead): Promise<'claimed' | 'skip' | 'busy'> {
+  private async ingestNow(key: string, known?: KeyRead): Promise<'claimed' | 'skip' | 'busy' | 'unreplicated'> {
     const read = known ?? (await this.options.projection.read(this.name, key))
     if (read.kind === 'unsupported') {
       this.options.logger.warn('projection key holds a type remem does not map; skipped', {
@@ -222,6 +222,11 @@ export class ProjectionBridge {
       return 'busy'
     }
     if (claim.kind === 'skip') return 'skip'
+    if (claim.kind === 'unreplicated') {
+      // Not applied: the replicas may never hold the claim. Claimed again in a while.
+      setTimeout(() => this.onKeyEvent(key), RETRY_MS).unref?.()
+      return 'unreplicated'
+    }
     this.options.stats.ingests++
     this.apply(key, read, claim.replaced)
     this.confirmWhenPersisted(key, read)
@@ -257,8 +262,8 @@ export class ProjectionBridge {
     this.confirming.add(done)
   }
 
-  /** Applies `read` to the document; `replaced` is the value hash the key's record held (see `ClaimResult`). */
-  private apply(key: string, read: KeyRead, replaced: string | null): void {
+  /** Applies `read` to the document; `replaced`: what the key may last have held as recorded (see `ClaimResult`). */
+  private apply(key: string, read: KeyRead, replaced: string[]): void {
     const root = this.root
     const current = this.index.get(key)
     const currentValue = current ? slotToJSON(current) : undefined
@@ -278,10 +283,11 @@ export class ProjectionBridge {
    * Whether the document's value of a key is what the key held before an external delete,
    * so that the delete wins: the document did not change the key since this relay last saw
    * it (`base`), or it holds what the key's record says the key last held (`replaced`: another
-   * relay may have ingested a newer value that this relay has not projected yet).
+   * relay may have ingested a newer value that this relay has not projected yet, or claimed
+   * the delete and stopped before confirming it).
    */
-  private unchangedSince(base: Json | undefined, replaced: string | null, value: Json, expiresAt?: number): boolean {
-    return base === undefined || jsonEquals(base, value) || replaced === valueHash(value, expiresAt)
+  private unchangedSince(base: Json | undefined, replaced: string[], value: Json, expiresAt?: number): boolean {
+    return base === undefined || jsonEquals(base, value) || replaced.includes(valueHash(value, expiresAt))
   }
 
   /** Compares every projection key with its record and the document; fixes what differs. */

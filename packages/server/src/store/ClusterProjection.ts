@@ -18,6 +18,10 @@ export interface ClusterProjectionOptions {
   prefix: string
   /** 'off': no keyspace notifications; changes are found by periodic reconcile. */
   keyspace: KeyspaceMode
+  /** Replicas that must hold an ingest's claim and confirm (see `RedisProjectionOptions`). */
+  ackReplicas?: number
+  /** With `ackReplicas`, how long `WAIT` waits. */
+  ackTimeoutMs?: number
 }
 
 /** The projection of memories to plain keys of a Redis Cluster. */
@@ -27,7 +31,7 @@ export class ClusterProjection extends RedisProjection {
 
   constructor(options: ClusterProjectionOptions) {
     // The cluster client speaks every command used on one Redis; the scripts get defined on it.
-    super({ redis: options.cluster as unknown as Redis, prefix: options.prefix, keyspace: options.keyspace })
+    super({ ...options, redis: options.cluster as unknown as Redis })
     this.cluster = options.cluster
   }
 

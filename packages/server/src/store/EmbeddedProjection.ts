@@ -15,6 +15,7 @@ import {
   valueHash,
   wrapValue,
 } from './projectionFormat.ts'
+import { MAX_REPLACED } from './projectionScripts.ts'
 
 interface Entry {
   raw: string
@@ -28,9 +29,22 @@ interface Lease {
   until: number
   /** The record of what was read ('' for an absent key). */
   read: string
+  /** The value hashes the key may last have held as recorded (see `ClaimResult`). */
+  replaced: string[]
 }
 
 const isLease = (record: string | Lease | undefined): record is Lease => typeof record === 'object'
+
+/**
+ * The value hashes a key may last have held as recorded, newest first: the record's, or for a
+ * lease never confirmed, what it read and what it replaced (as the Redis claim script does).
+ */
+function replacedBy(record: string | Lease | undefined): string[] {
+  if (record === undefined) return []
+  if (!isLease(record)) return [recordValueHash(record)!]
+  const read = recordValueHash(record.read)
+  return [...new Set([...(read === null ? [] : [read]), ...record.replaced])].slice(0, MAX_REPLACED)
+}
 
 export class EmbeddedProjection implements Projection {
   private readonly entries = new Map<string, Entry>()
@@ -177,7 +191,10 @@ export class EmbeddedProjection implements Projection {
     }
     const recorded = new Map<string, string>()
     for (const [key, record] of this.recordOf(name)) {
-      recorded.set(key, isLease(record) ? `lease|${record.owner}|${record.until}|${record.read}` : record)
+      recorded.set(
+        key,
+        isLease(record) ? `lease|${record.owner}|${record.until}|${record.read}|${record.replaced.join(',')}` : record,
+      )
     }
     return { keys, recorded }
   }
@@ -192,9 +209,8 @@ export class EmbeddedProjection implements Projection {
     }
     const entry = this.entries.get(`${this.prefix}${name}:${key}`)
     const take = (readRecord: string): ClaimResult => {
-      // What the key last held as recorded (for a lapsed claim, what that claim read).
-      const replaced = record === undefined ? null : recordValueHash(isLease(record) ? record.read : record)
-      records.set(key, { owner, until: now + leaseMs, read: readRecord })
+      const replaced = replacedBy(record)
+      records.set(key, { owner, until: now + leaseMs, read: readRecord, replaced })
       return { kind: 'claimed', replaced }
     }
     if (read.kind === 'absent') return record === undefined || entry ? { kind: 'skip' } : take('')

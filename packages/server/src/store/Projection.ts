@@ -43,14 +43,20 @@ export interface WriteResult {
 export type ClaimResult =
   /**
    * The caller applies the change, persists it, then calls `confirm`. `replaced`: the value
-   * hash (`valueHash`) of what the key's record held before, that is what the key last held
-   * as a relay wrote or ingested it; null when nothing was recorded.
+   * hashes (`valueHash`) of what the key may last have held as a relay wrote or ingested it,
+   * newest first: the record's; when the claim takes over a claim never confirmed, what that
+   * claim read and what it replaced in turn. Empty when nothing was recorded.
    */
-  | { kind: 'claimed'; replaced: string | null }
+  | { kind: 'claimed'; replaced: string[] }
   /** Nothing to apply: already recorded, or changed again since it was read (that change brings its own event). */
   | { kind: 'skip' }
   /** Another relay claimed it and has not confirmed yet; its lease lapses within `retryMs`. */
   | { kind: 'busy'; retryMs: number }
+  /**
+   * The claim did not reach `ackReplicas` replicas in time, so a failover could undo it: not
+   * to be applied. Claim again later (this relay's own lease, if it stayed, is taken again).
+   */
+  | { kind: 'unreplicated' }
 
 /** A change another client made to a projection key (a keyspace notification). */
 export interface KeyEvent {

@@ -74,7 +74,7 @@ export class RedisClusterStore extends RedisStore {
   }
 
   protected override createProjection(redis: Redis, keyspace: KeyspaceMode): RedisProjection {
-    return new ClusterProjection({ cluster: redis as unknown as Cluster, prefix: this.prefix, keyspace })
+    return new ClusterProjection({ cluster: redis as unknown as Cluster, prefix: this.prefix, keyspace, ...this.replication })
   }
 
   /**

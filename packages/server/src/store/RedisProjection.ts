@@ -47,6 +47,13 @@ export interface RedisProjectionOptions {
   prefix: string
   /** 'off': no keyspace notifications; changes are found by periodic reconcile. */
   keyspace: KeyspaceMode
+  /**
+   * Replicas that must hold an ingest's claim before it is applied, and its confirm before it
+   * counts (`WAIT`), as they must hold an append before it is acknowledged. @default 0
+   */
+  ackReplicas?: number
+  /** With `ackReplicas`, how long `WAIT` waits. @default 2000 */
+  ackTimeoutMs?: number
 }
 
 export class RedisProjection implements Projection {
@@ -193,17 +200,39 @@ export class RedisProjection implements Projection {
   async claim(name: string, key: string, read: KeyRead, owner: string, leaseMs: number): Promise<ClaimResult> {
     if (read.kind === 'unsupported') return { kind: 'skip' }
     const record = read.kind === 'absent' ? '' : recordFor(read.value, read.expiresAt, read.raw)
-    const [code, detail] = await this.redis.rememClaim(
-      this.valueKey(name, key),
-      this.projKey(name, key),
-      this.recordField(name, key),
-      record,
-      owner,
-      String(Math.max(1, Math.round(leaseMs))),
+    const keys = [this.valueKey(name, key), this.projKey(name, key)] as const
+    const args = [this.recordField(name, key), record, owner, String(Math.max(1, Math.round(leaseMs)))]
+    const [[code, detail], replicated] = await this.withReplicas(
+      (commands) => commands.rememClaim(...keys, ...args),
     )
-    if (code === 1) return { kind: 'claimed', replaced: detail ? String(detail) : null }
+    if (code === 1) {
+      // A claim a failover could undo must not be applied: the document would then hold a
+      // change whose record Redis forgot, and a later delete of the key would look like
+      // nothing to ingest.
+      if (!replicated) return { kind: 'unreplicated' }
+      return { kind: 'claimed', replaced: detail ? String(detail).split(',') : [] }
+    }
     if (code === 2) return { kind: 'busy', retryMs: Number(detail) }
     return { kind: 'skip' }
+  }
+
+  /**
+   * Runs one script call, followed by `WAIT ackReplicas` on the same connection when
+   * `ackReplicas` is set (a cluster pipeline stays on the script's slot). Resolves with the
+   * script's reply and whether enough replicas acknowledged it.
+   */
+  private async withReplicas<T>(call: (commands: ProjectionCommands) => Promise<T>): Promise<[T, boolean]> {
+    const { ackReplicas = 0, ackTimeoutMs = 2_000 } = this.options
+    if (ackReplicas === 0) return [await call(this.redis), true]
+    const pipeline = this.redis.pipeline() as unknown as ProjectionCommands & {
+      wait(replicas: number, timeoutMs: number): unknown
+      exec(): Promise<Array<[Error | null, unknown]> | null>
+    }
+    void call(pipeline)
+    pipeline.wait(ackReplicas, ackTimeoutMs)
+    const [[error, reply] = [new Error('no reply'), null], [waitError, replicas] = [null, 0]] = (await pipeline.exec()) ?? []
+    if (error) throw error
+    return [reply as T, !waitError && Number(replicas) >= ackReplicas]
   }
 
   async confirm(name: string, key: string, read: KeyRead, owner: string): Promise<void> {
@@ -217,7 +246,13 @@ export class RedisProjection implements Projection {
       const wrapped = rewrite ? wrapValue(read.value) : ''
       args = [this.recordField(name, key), record, owner, rewrite ? read.raw! : '', wrapped, rewrite ? recordFor(read.value, read.expiresAt, wrapped) : '']
     }
-    await this.redis.rememConfirm(this.valueKey(name, key), this.projKey(name, key), ...args)
+    const [, replicated] = await this.withReplicas((commands) =>
+      commands.rememConfirm(this.valueKey(name, key), this.projKey(name, key), ...args),
+    )
+    if (!replicated) {
+      // A failover could undo it: the claim it replaced then lapses and is ingested again.
+      throw new Error(`fewer than ${this.options.ackReplicas} replicas confirmed the ingest of ${key} (ackReplicas)`)
+    }
   }
 
   /**

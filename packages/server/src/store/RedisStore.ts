@@ -211,9 +211,14 @@ export class RedisStore implements Store {
     return [this.redis]
   }
 
+  /** What the projection's ingests wait for, as appends do. */
+  protected get replication(): { ackReplicas: number; ackTimeoutMs: number } {
+    return { ackReplicas: this.ackReplicas, ackTimeoutMs: this.ackTimeoutMs }
+  }
+
   /** The projection on `redis` (RedisClusterStore keeps records in each key's slot). */
   protected createProjection(redis: Redis, keyspace: KeyspaceMode): RedisProjection {
-    return new RedisProjection({ redis, prefix: this.prefix, keyspace })
+    return new RedisProjection({ redis, prefix: this.prefix, keyspace, ...this.replication })
   }
 
   /**

@@ -4,9 +4,14 @@
  *
  * A field of the `proj` hash holds either a record `<valueHash>:<sha1 of the text>` (the key
  * holds what a relay wrote, or ingested and persisted), or, while an ingest is under way, a
- * lease `lease|<relayId>|<until, ms of Redis' clock>|<record of what was read>`, which
- * matches no key. Times come from Redis (`TIME`), so relays' clocks do not matter.
+ * lease `lease|<relayId>|<until, ms of Redis' clock>|<record of what was read>|<replaced>`,
+ * which matches no key. `<replaced>` lists, comma-separated, the value hashes the key may
+ * last have held as a relay recorded it (see `claimScript`). Times come from Redis (`TIME`),
+ * so relays' clocks do not matter.
  */
+
+/** Most value hashes a lease keeps as `replaced`: a chain of claims that all lapsed is rare. */
+export const MAX_REPLACED = 4
 
 const helpers = `
 local function split(rec)
@@ -17,12 +22,16 @@ local function nowMs()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
--- owner, until (ms), record read; or nil when rec is not a lease.
+-- owner, until (ms), record read, replaced hashes; or nil when rec is not a lease. A lease
+-- written before the replaced hashes were kept has none ('').
 local function lease(rec)
   if not rec or string.sub(rec, 1, 6) ~= 'lease|' then return nil end
   local a = string.find(rec, '|', 7, true)
   local b = string.find(rec, '|', a + 1, true)
-  return string.sub(rec, 7, a - 1), tonumber(string.sub(rec, a + 1, b - 1)), string.sub(rec, b + 1)
+  local c = string.find(rec, '|', b + 1, true)
+  local owner, untilMs = string.sub(rec, 7, a - 1), tonumber(string.sub(rec, a + 1, b - 1))
+  if not c then return owner, untilMs, string.sub(rec, b + 1), '' end
+  return owner, untilMs, string.sub(rec, b + 1, c - 1), string.sub(rec, c + 1)
 end
 `
 
@@ -101,21 +110,32 @@ return replies
 
 /**
  * ARGV: field, record of what was read ('' = key absent), owner, lease ms.
- * Returns {1, value hash of the record replaced ('' = none)} claimed, {0} nothing to apply,
- * {2, ms} another relay's lease runs `ms` more.
+ * Returns {1, replaced} claimed, {0} nothing to apply, {2, ms} another relay's lease runs
+ * `ms` more. `replaced` lists, comma-separated, the value hashes the key may last have held
+ * as a relay recorded it: the record's; for a claim never confirmed, what that claim read and
+ * what it replaced in turn (at most `MAX_REPLACED`, newest first; '' = none).
  */
 export const claimScript = `${helpers}
 local rec = redis.call('HGET', KEYS[2], ARGV[1])
 local now = nowMs()
-local owner, untilMs, leased = lease(rec)
+local owner, untilMs, leased, leaseReplaced = lease(rec)
 if owner and owner ~= ARGV[3] and untilMs > now then return {2, untilMs - now} end
 local function take()
-  redis.call('HSET', KEYS[2], ARGV[1], 'lease|' .. ARGV[3] .. '|' .. (now + tonumber(ARGV[4])) .. '|' .. ARGV[2])
-  -- What the key last held as recorded (for a lapsed claim, what that claim read).
-  local replaced = leased or rec
-  if not replaced or replaced == '' then return {1, ''} end
-  local valueHash = split(replaced)
-  return {1, valueHash}
+  local hashes = {}
+  local function add(hash)
+    if hash == '' or #hashes >= ${MAX_REPLACED} then return end
+    for _, known in ipairs(hashes) do if known == hash then return end end
+    table.insert(hashes, hash)
+  end
+  if owner then
+    if leased ~= '' then add((split(leased))) end
+    for hash in string.gmatch(leaseReplaced, '[^,]+') do add(hash) end
+  elseif rec then
+    add((split(rec)))
+  end
+  local replaced = table.concat(hashes, ',')
+  redis.call('HSET', KEYS[2], ARGV[1], 'lease|' .. ARGV[3] .. '|' .. (now + tonumber(ARGV[4])) .. '|' .. ARGV[2] .. '|' .. replaced)
+  return {1, replaced}
 end
 if ARGV[2] == '' then
   if not rec or redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
