@@ -17,6 +17,7 @@ import type {
 } from './Projection.ts'
 import { splitProjectionKey } from './Projection.ts'
 import { isConnectionLoss } from './connectionLoss.ts'
+import { callThenWait } from './durability.ts'
 import { OwnWriteEvents, type OwnWriteStats, eventsOfWrite } from './OwnWriteEvents.ts'
 import { ProjectBatch, type ProjectCall, type ProjectCommands } from './ProjectBatch.ts'
 import { claimScript, confirmScript, projectManyScript, projectScript } from './projectionScripts.ts'
@@ -202,8 +203,8 @@ export class RedisProjection implements Projection {
     const record = read.kind === 'absent' ? '' : recordFor(read.value, read.expiresAt, read.raw)
     const keys = [this.valueKey(name, key), this.projKey(name, key)] as const
     const args = [this.recordField(name, key), record, owner, String(Math.max(1, Math.round(leaseMs)))]
-    const [[code, detail], replicated] = await this.withReplicas(
-      (commands) => commands.rememClaim(...keys, ...args),
+    const [[code, detail], replicated] = await this.withReplicas<[number, (number | string)?]>((commands) =>
+      commands.rememClaim(...keys, ...args),
     )
     if (code === 1) {
       // A claim a failover could undo must not be applied: the document would then hold a
@@ -221,18 +222,12 @@ export class RedisProjection implements Projection {
    * `ackReplicas` is set (a cluster pipeline stays on the script's slot). Resolves with the
    * script's reply and whether enough replicas acknowledged it.
    */
-  private async withReplicas<T>(call: (commands: ProjectionCommands) => Promise<T>): Promise<[T, boolean]> {
+  private async withReplicas<T>(call: (commands: ProjectionCommands) => Promise<unknown>): Promise<[T, boolean]> {
     const { ackReplicas = 0, ackTimeoutMs = 2_000 } = this.options
-    if (ackReplicas === 0) return [await call(this.redis), true]
-    const pipeline = this.redis.pipeline() as unknown as ProjectionCommands & {
-      wait(replicas: number, timeoutMs: number): unknown
-      exec(): Promise<Array<[Error | null, unknown]> | null>
-    }
-    void call(pipeline)
-    pipeline.wait(ackReplicas, ackTimeoutMs)
-    const [[error, reply] = [new Error('no reply'), null], [waitError, replicas] = [null, 0]] = (await pipeline.exec()) ?? []
+    if (ackReplicas === 0) return [(await call(this.redis)) as T, true]
+    const { error, reply, replicas } = await callThenWait(this.redis, ackReplicas, ackTimeoutMs, call)
     if (error) throw error
-    return [reply as T, !waitError && Number(replicas) >= ackReplicas]
+    return [reply as T, replicas >= ackReplicas]
   }
 
   async confirm(name: string, key: string, read: KeyRead, owner: string): Promise<void> {

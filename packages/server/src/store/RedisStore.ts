@@ -3,7 +3,7 @@ import type { KeyspaceMode } from './Projection.ts'
 import { RedisProjection } from './RedisProjection.ts'
 import type { RedisOptions } from 'ioredis'
 import { isConnectionLoss } from './connectionLoss.ts'
-import { durabilityWarning, readDurability } from './durability.ts'
+import { callThenWait, durabilityWarning, readDurability } from './durability.ts'
 import { type PresenceBus, RedisPresenceBus } from './PresenceBus.ts'
 import { writeOncePerTurn } from './writesPerTurn.ts'
 import { handleResubscriptions, whenReady } from './redisReady.ts'
@@ -341,14 +341,12 @@ export class RedisStore implements Store {
       })
       return { ids, prevId, logLength }
     }
-    // WAIT on the connection that appended (a cluster pipeline stays on the slot's node).
-    const pipeline = this.redis.pipeline() as unknown as RememCommands & {
-      wait(replicas: number, timeoutMs: number): unknown
-      exec(): Promise<Array<[Error | null, unknown]> | null>
-    }
-    void pipeline.rememAppend(...keys, ...args)
-    pipeline.wait(this.ackReplicas, this.ackTimeoutMs)
-    const [[appendError, appended] = [null, null], [waitError, replicas] = [null, 0]] = (await pipeline.exec()) ?? []
+    const { error: appendError, reply: appended, replicas, waitError } = await callThenWait<RememCommands>(
+      this.redis,
+      this.ackReplicas,
+      this.ackTimeoutMs,
+      (pipeline) => pipeline.rememAppend(...keys, ...args),
+    )
     if (appendError) throw epochError(name, appendError)
     if (waitError) throw waitError
     if (Number(replicas) < this.ackReplicas) {

@@ -49,3 +49,36 @@ export function durabilityWarning(nodes: NodeDurability[], ackReplicas: number):
     'replicas and start the relay with --ack-replicas 1'
   )
 }
+
+/** A pipeline that can end with `WAIT`. */
+type WaitingPipeline = {
+  wait(replicas: number, timeoutMs: number): unknown
+  exec(): Promise<Array<[Error | null, unknown]> | null>
+}
+
+/** What {@link callThenWait} found: the call's error or reply, and the replicas holding it. */
+export interface WaitedCall {
+  error: Error | null
+  reply: unknown
+  /** Replicas that acknowledged the call within the timeout (0 when WAIT itself failed). */
+  replicas: number
+  waitError: Error | null
+}
+
+/**
+ * Sends one command (`call` queues it on the pipeline) followed by `WAIT replicas timeoutMs`
+ * on the same connection (a cluster pipeline stays on the command's slot), so that the reply
+ * says whether the replicas hold what the command wrote.
+ */
+export async function callThenWait<Commands>(
+  redis: { pipeline(): unknown },
+  replicas: number,
+  timeoutMs: number,
+  call: (pipeline: Commands) => unknown,
+): Promise<WaitedCall> {
+  const pipeline = redis.pipeline() as Commands & WaitingPipeline
+  void call(pipeline)
+  pipeline.wait(replicas, timeoutMs)
+  const [[error, reply] = [new Error('no reply'), null], [waitError, acknowledged] = [null, 0]] = (await pipeline.exec()) ?? []
+  return { error, reply, replicas: waitError ? 0 : Number(acknowledged), waitError }
+}
