@@ -7,7 +7,7 @@
 import { afterEach, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import type { RelayHandle } from '@remem/server'
-import type { WebSocketLike } from '@remem/client'
+import { type WebSocketLike, createClient } from '@remem/client'
 import { connect, eventually, startRelay } from './helpers.ts'
 
 const cleanups: Array<() => Promise<unknown>> = []
@@ -174,4 +174,93 @@ it('reports a subscriber that throws while the relay updates apply, and keeps ap
   await write.whenSynced()
   await eventually(() => expect(read.get('n')).toBe(3))
   expect(calls).toBeGreaterThanOrEqual(2)
+})
+
+/**
+ * `ws`'s WebSocket, noting the kind of every frame it delivers to the client. Browser-like, its
+ * binaryType starts as 'blob' and takes only 'blob' or 'arraybuffer', as a browser's does.
+ */
+function notingSocket(browserLike: boolean, kinds: string[], asked: string[] = []): typeof WebSocket {
+  class NotingSocket implements WebSocketLike {
+    onopen: ((event: unknown) => void) | null = null
+    onclose: ((event: { code: number; reason: string }) => void) | null = null
+    onerror: ((event: unknown) => void) | null = null
+    onmessage: ((event: { data: unknown }) => void) | null = null
+    readonly #inner: WebSocket
+    #binaryType: string
+
+    constructor(url: string) {
+      const inner = new WebSocket(url)
+      this.#binaryType = browserLike ? 'blob' : inner.binaryType
+      inner.onopen = (event) => this.onopen?.(event)
+      inner.onclose = (event) => this.onclose?.({ code: event.code, reason: event.reason })
+      inner.onerror = (event) => this.onerror?.(event)
+      inner.onmessage = ({ data }) => {
+        kinds.push(Buffer.isBuffer(data) ? 'Buffer' : data instanceof ArrayBuffer ? 'ArrayBuffer' : typeof data)
+        this.onmessage?.({ data })
+      }
+      this.#inner = inner
+    }
+
+    get binaryType(): string {
+      return this.#binaryType
+    }
+    set binaryType(type: string) {
+      asked.push(type)
+      if (browserLike && type !== 'blob' && type !== 'arraybuffer') return
+      this.#binaryType = type
+      if (type !== 'blob') this.#inner.binaryType = type as WebSocket['binaryType']
+    }
+    get readyState(): number {
+      return this.#inner.readyState
+    }
+    send(data: Uint8Array): void {
+      this.#inner.send(data)
+    }
+    close(code?: number, reason?: string): void {
+      this.#inner.close(code, reason)
+    }
+  }
+  return NotingSocket as unknown as typeof WebSocket
+}
+
+it.each([
+  ['ws (Node)', false, 'Buffer'],
+  ['a browser-like WebSocket', true, 'ArrayBuffer'],
+])('takes frames from %s as they come, without a copy where it can', async (_label, browserLike, kind) => {
+  const handle = await relay()
+  const kinds: string[] = []
+  const reader = client(handle.url, { WebSocket: notingSocket(browserLike, kinds) })
+  const read = reader.memory('frame-kinds')
+  const write = client(handle.url).memory('frame-kinds')
+  write.set('k', 1)
+  await write.whenSynced()
+  await eventually(() => expect(read.get('k')).toBe(1))
+  read.set('back', 2)
+  await read.whenSynced()
+  expect(kinds.length).toBeGreaterThan(0)
+  expect(new Set(kinds)).toEqual(new Set([kind]))
+  expect(reader.errors).toEqual([])
+})
+
+it("never asks the platform's own WebSocket for 'nodebuffer' (browsers warn of it)", async () => {
+  const handle = await relay()
+  const kinds: string[] = []
+  const asked: string[] = []
+  const platform = globalThis as { WebSocket?: unknown }
+  const before = platform.WebSocket
+  platform.WebSocket = notingSocket(true, kinds, asked)
+  try {
+    const reader = createClient({ url: handle.url })
+    cleanups.push(() => reader.close())
+    const read = reader.memory('platform-socket')
+    const write = client(handle.url).memory('platform-socket')
+    write.set('k', 1)
+    await write.whenSynced()
+    await eventually(() => expect(read.get('k')).toBe(1))
+  } finally {
+    platform.WebSocket = before
+  }
+  expect(asked).toEqual(['arraybuffer'])
+  expect(new Set(kinds)).toEqual(new Set(['ArrayBuffer']))
 })

@@ -154,6 +154,8 @@ export class RememClient {
     this.connection = new Connection({
       url: options.url,
       WebSocket: this.inspector.wrapWebSocket(WebSocketImpl),
+      // A WebSocket passed in (`ws` in Node) may give Buffers; the platform's gives ArrayBuffers.
+      nodeBuffers: WebSocketImpl !== (globalThis as { WebSocket?: unknown }).WebSocket,
       network: this.inspector.wrapNetwork(options.network ?? browserNetwork()),
       onBackoff: this.inspector.onBackoff,
       ...(options.backoff ? { backoff: options.backoff } : {}),

@@ -74,6 +74,12 @@ export interface ConnectionOptions {
   onError?: (error: Error) => void
   /** Called with the delay of every reconnect scheduled (the devtools' timeline). */
   onBackoff?: (delayMs: number) => void
+  /**
+   * Ask sockets for frames as Node Buffers first ('nodebuffer', which `ws` knows), then as
+   * ArrayBuffers. Not for the platform's WebSocket: browsers know no such type, and warn.
+   * @default false
+   */
+  nodeBuffers?: boolean
 }
 
 const OPEN = 1
@@ -216,7 +222,7 @@ export class Connection {
       return
     }
     this.socket = socket
-    socket.binaryType = 'arraybuffer'
+    receiveBytes(socket, this.options.nodeBuffers === true)
     // A connect whose packets vanish neither opens nor fails: give it up after a while.
     const heartbeat = this.options.heartbeat
     if (heartbeat !== false) this.armDeadline(socket, heartbeat?.connectTimeoutMs ?? 10_000)
@@ -382,6 +388,19 @@ export class Connection {
     this.socket = null
     this.setState('offline')
   }
+}
+
+/**
+ * Has `socket` deliver binary frames as bytes. With `nodeBuffers`, as Node Buffers where it
+ * knows them (`ws`): views of what the socket read, where 'arraybuffer' copies each frame into
+ * an ArrayBuffer of its own. Else, or where it ignores 'nodebuffer', as ArrayBuffers.
+ */
+function receiveBytes(socket: WebSocketLike, nodeBuffers: boolean): void {
+  if (nodeBuffers) {
+    socket.binaryType = 'nodebuffer'
+    if (socket.binaryType === 'nodebuffer') return
+  }
+  socket.binaryType = 'arraybuffer'
 }
 
 function toBytes(data: unknown): Uint8Array {

@@ -102,7 +102,8 @@ export function tapWebSocket(Impl: WebSocketConstructor, tap: SocketTap): WebSoc
       this.#inner.onmessage = handler
         ? (event) => {
             const data = event.data
-            if (data instanceof ArrayBuffer) peek(new Uint8Array(data), RECEIVED, tap.received)
+            if (data instanceof Uint8Array) peek(data, RECEIVED, tap.received)
+            else if (data instanceof ArrayBuffer) peek(new Uint8Array(data), RECEIVED, tap.received)
             else if (ArrayBuffer.isView(data)) {
               peek(
                 new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
