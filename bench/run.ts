@@ -18,10 +18,11 @@ import { model } from './model.ts'
 import { offline } from './offline.ts'
 import { peers } from './peers/index.ts'
 import { scale } from './scale.ts'
+import { shapes } from './shapes.ts'
 import { type BenchContext, type Suite, now, renderTable, within } from './lib.ts'
 import { throughput } from './throughput.ts'
 
-const SUITES: Suite[] = [throughput, fanout, external, compaction, document, epochs, offline, peers, scale, model, bundle]
+const SUITES: Suite[] = [throughput, fanout, external, compaction, document, epochs, shapes, offline, peers, scale, model, bundle]
 
 /** A suite that takes longer than this (or its own `timeoutMs`) is reported as failed (and its relays closed). */
 const SUITE_TIMEOUT_MS = 180_000
