@@ -9,7 +9,7 @@ import * as Y from 'yjs'
 import { SyncedDict } from '@remem/client'
 import { docToJSON, getRoot, rebuildState } from '@remem/client/protocol'
 import { createViewContext } from '../packages/client/src/model/ViewContext.ts'
-import { boundOf } from '../test/sizeWorkloads.ts'
+import { boundOf, bytesOf } from '../test/sizeWorkloads.ts'
 import { type Cell, type Suite, formatBytes, round } from './lib.ts'
 
 /** A shape of content: how to fill a memory with `count` entries of it. */
@@ -48,7 +48,7 @@ export const shapes: Suite = {
         const doc = new Y.Doc()
         const root = new SyncedDict(getRoot(doc), createViewContext(doc))
         doc.transact(() => shape.fill(root, count))
-        const json = new TextEncoder().encode(JSON.stringify(docToJSON(doc))).byteLength
+        const json = bytesOf(docToJSON(doc))
         const fresh = rebuildState(doc).byteLength
         doc.destroy()
         const bound = boundOf(json)

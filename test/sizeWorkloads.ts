@@ -110,7 +110,8 @@ class FakeSession {
   }
 }
 
-const bytesOf = (value: unknown): number => new TextEncoder().encode(JSON.stringify(value)).byteLength
+/** Bytes of `value` as JSON text (UTF-8). */
+export const bytesOf = (value: unknown): number => new TextEncoder().encode(JSON.stringify(value)).byteLength
 
 /** Runs `ops` operations of `workload` into `room`, persisting every `batch` of them. */
 export async function runWorkload(room: MemoryRoom, workload: Workload, ops: number, batch = 1000): Promise<WorkloadResult> {

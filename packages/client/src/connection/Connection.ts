@@ -22,6 +22,7 @@ import {
 } from '../protocol/messages.ts'
 import { type BackoffOptions, backoffDelay } from './backoff.ts'
 import { type NetworkMonitor, browserNetwork } from './network.ts'
+import { frameBytes } from './frameBytes.ts'
 
 export type ConnectionState = 'connecting' | 'online' | 'offline'
 
@@ -243,11 +244,11 @@ export class Connection {
     socket.onmessage = (event) => {
       if (this.socket !== socket) return
       this.heard(socket)
-      const data = event.data
-      if (typeof data === 'string') return
+      const bytes = frameBytes(event.data)
+      if (bytes === null) return
       let message: Message
       try {
-        message = decodeMessage(toBytes(data))
+        message = decodeMessage(bytes)
       } catch {
         return
       }
@@ -401,11 +402,4 @@ function receiveBytes(socket: WebSocketLike, nodeBuffers: boolean): void {
     if (socket.binaryType === 'nodebuffer') return
   }
   socket.binaryType = 'arraybuffer'
-}
-
-function toBytes(data: unknown): Uint8Array {
-  if (data instanceof Uint8Array) return data
-  if (data instanceof ArrayBuffer) return new Uint8Array(data)
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-  throw new TypeError('unexpected WebSocket message data')
 }

@@ -6,6 +6,7 @@
  * AWARENESS payloads are never decoded.
  */
 import type { WebSocketConstructor, WebSocketLike } from '../connection/Connection.ts'
+import { frameBytes } from '../connection/frameBytes.ts'
 import { type Message, MessageType, decodeMessage } from '../protocol/messages.ts'
 
 /** What a tapped socket reports. */
@@ -101,16 +102,8 @@ export function tapWebSocket(Impl: WebSocketConstructor, tap: SocketTap): WebSoc
     set onmessage(handler: Handler<{ data: unknown }>) {
       this.#inner.onmessage = handler
         ? (event) => {
-            const data = event.data
-            if (data instanceof Uint8Array) peek(data, RECEIVED, tap.received)
-            else if (data instanceof ArrayBuffer) peek(new Uint8Array(data), RECEIVED, tap.received)
-            else if (ArrayBuffer.isView(data)) {
-              peek(
-                new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-                RECEIVED,
-                tap.received,
-              )
-            }
+            const bytes = frameBytes(event.data)
+            if (bytes) peek(bytes, RECEIVED, tap.received)
             handler(event)
           }
         : null

@@ -349,7 +349,7 @@ export class RedisStore implements Store {
     )
     if (appendError) throw epochError(name, appendError)
     if (waitError) throw waitError
-    if (Number(replicas) < this.ackReplicas) {
+    if (replicas < this.ackReplicas) {
       throw new Error(
         `only ${String(replicas)} of ${this.ackReplicas} replicas confirmed the append within ` +
           `${this.ackTimeoutMs} ms (ackReplicas); it is retried before being acknowledged`,
