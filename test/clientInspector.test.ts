@@ -50,6 +50,40 @@ describe('client.inspector', () => {
     expect(c.inspector.pending('todos')).toEqual([])
   })
 
+  it('a run of acks of one memory is one timeline entry with a count', async () => {
+    const { url } = await relay()
+    const c = client(url)
+    const todos = c.memory('todos')
+    const notes = c.memory('notes')
+    await Promise.all([todos.whenSynced(), notes.whenSynced()])
+    const acks = (): Array<[string | null, string, number]> =>
+      c.inspector
+        .getSnapshot()
+        .timeline.filter((event) => event.kind === 'ack')
+        .map((event) => [event.memory, event.text, event.count])
+    const before = acks().length
+    for (let i = 1; i <= 5; i++) {
+      todos.set('a', i)
+      await todos.whenSynced()
+    }
+    const run = c.inspector.getSnapshot().timeline.at(-1)!
+    expect(acks().slice(before)).toEqual([['todos', 'ack up to seq 5', 5]])
+    // The entry keeps its id: the devtools list does not re-mount it.
+    todos.set('a', 6)
+    await todos.whenSynced()
+    expect(c.inspector.getSnapshot().timeline.at(-1)).toMatchObject({ id: run.id, count: 6 })
+    // Another memory's ack ends the run; the next ack of the first starts a new entry.
+    notes.set('n', 1)
+    await notes.whenSynced()
+    todos.set('a', 7)
+    await todos.whenSynced()
+    expect(acks().slice(before)).toEqual([
+      ['todos', 'ack up to seq 6', 6],
+      ['notes', 'ack up to seq 1', 1],
+      ['todos', 'ack up to seq 7', 1],
+    ])
+  })
+
   it('the offline switch queues changes and sends them when switched back', async () => {
     const { url } = await relay()
     const c = client(url)

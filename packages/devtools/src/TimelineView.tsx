@@ -30,6 +30,7 @@ export function TimelineView({
             <span>
               {event.memory !== null && <span className="muted">{event.memory} </span>}
               {event.text}
+              {event.count > 1 && <span className="muted"> ×{event.count}</span>}
             </span>
           </li>
         ))}

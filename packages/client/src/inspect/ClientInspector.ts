@@ -202,7 +202,9 @@ export class ClientInspector {
     } else if (message.type === MessageType.access) {
       this.#record('access', `access: ${message.access}`, message.name)
     } else if (message.type === MessageType.ack) {
-      this.#record('ack', `ack up to seq ${message.seq}`, message.name)
+      // One entry for a run of acks of one memory (`count`), not one per change.
+      this.#timeline.merge('ack', `ack up to seq ${message.seq}`, message.name)
+      this.#changed()
     } else if (message.type === MessageType.error) {
       const reason = `${errorCodeName(message.code)}: ${message.message}`
       const watched = this.#watched.get(message.name)
@@ -221,6 +223,6 @@ export class ClientInspector {
 
   #changed(): void {
     this.#snapshot = null
-    for (const listener of [...this.#listeners]) listener()
+    if (this.#listeners.size > 0) for (const listener of [...this.#listeners]) listener()
   }
 }

@@ -30,6 +30,11 @@ export interface TimelineEvent {
   readonly memory: string | null
   /** What to show: `closed 4401: the token expired …`, `next attempt in 480 ms`. */
   readonly text: string
+  /**
+   * How many events this entry stands for: 1, or more for events merged into one entry
+   * (consecutive acks of one memory; `at` and `text` are the latest one's).
+   */
+  readonly count: number
 }
 
 /** Events kept; older ones fall off. */
@@ -45,18 +50,27 @@ export class Timeline {
     return (this.#snapshot ??= Object.freeze([...this.#events]))
   }
 
+  /** Records an event, the newest. */
   add(kind: TimelineKind, text: string, memory: string | null = null): TimelineEvent {
-    const event: TimelineEvent = Object.freeze({
-      id: this.#nextId++,
-      at: Date.now(),
-      kind,
-      memory,
-      text,
-    })
+    const event: TimelineEvent = Object.freeze({ id: this.#nextId++, at: Date.now(), kind, memory, text, count: 1 })
     this.#events.push(event)
     // Amortised O(1): trim in batches rather than shifting on every event.
     if (this.#events.length > TIMELINE_LIMIT * 1.2)
       this.#events.splice(0, this.#events.length - TIMELINE_LIMIT)
+    this.#snapshot = null
+    return event
+  }
+
+  /**
+   * As {@link add}, but when the newest event has this kind and memory it is replaced (same
+   * id, `count` + 1): acks, one per change, would otherwise push every other event out of
+   * the ring within seconds of steady writing.
+   */
+  merge(kind: TimelineKind, text: string, memory: string | null = null): TimelineEvent {
+    const newest = this.#events.at(-1)
+    if (newest?.kind !== kind || newest.memory !== memory) return this.add(kind, text, memory)
+    const event: TimelineEvent = Object.freeze({ ...newest, at: Date.now(), text, count: newest.count + 1 })
+    this.#events[this.#events.length - 1] = event
     this.#snapshot = null
     return event
   }

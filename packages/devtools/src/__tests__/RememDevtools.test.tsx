@@ -3,7 +3,8 @@
  * a shadow root (nothing in the page's tree, nothing in its flow); opened and closed with the
  * keyboard, focus following; resized with the arrow keys; memories chosen with the arrow
  * keys; a leaf edited in place as a normal write that another client receives; a write the
- * client refuses (read-only) shown next to the leaf; the offline switch.
+ * client refuses (read-only) shown next to the leaf; the offline switch; a run of acks as one
+ * timeline entry.
  */
 import { type RememClient, createClient } from '@remem/client'
 import { type RelayHandle, createRelay, createToken, silentLogger } from '@remem/server'
@@ -157,6 +158,20 @@ describe('<RememDevtools>', () => {
     fireEvent.keyDown(within(tree).getByRole('textbox'), { key: 'Enter' })
     expect(within(tree).getByRole('alert').textContent).toMatch(/read-only/)
     expect(shared.get('n')).toBe(1)
+  })
+
+  it('shows a run of acks as one timeline entry with its count', async () => {
+    const c = client()
+    const mem = c.memory('acks')
+    for (let i = 0; i < 3; i++) {
+      mem.set('k', i)
+      await mem.whenSynced()
+    }
+    render(<RememDevtools client={c} initialIsOpen />)
+    const acks = within(shadow()).getByTestId('devtools-timeline').querySelectorAll('[data-kind="ack"]')
+    expect([...acks].map((entry) => entry.textContent)).toEqual([
+      expect.stringMatching(/ackacks ack up to seq 3 ×3$/),
+    ])
   })
 
   it('the offline switch takes the client offline and back', async () => {
