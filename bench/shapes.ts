@@ -5,10 +5,9 @@
  * drop, so where it is over 2 × JSON + 8 KiB, no epoch can bring the memory within the bound:
  * that is the limit docs/DESIGN.md states for many small nested values.
  */
-import * as Y from 'yjs'
-import { SyncedDict } from '@remem/client'
-import { docToJSON, getRoot, rebuildState } from '@remem/client/protocol'
-import { createViewContext } from '../packages/client/src/model/ViewContext.ts'
+import type { SyncedDict } from '@remem/client'
+import { docToJSON, rebuildState } from '@remem/client/protocol'
+import { createViews } from '../packages/client/src/__tests__/helpers/views.ts'
 import { boundOf, bytesOf } from '../test/sizeWorkloads.ts'
 import { type Cell, type Suite, formatBytes, round } from './lib.ts'
 
@@ -45,8 +44,7 @@ export const shapes: Suite = {
     const figures: Record<string, unknown> = {}
     for (const shape of SHAPES) {
       for (const count of COUNTS) {
-        const doc = new Y.Doc()
-        const root = new SyncedDict(getRoot(doc), createViewContext(doc))
+        const { doc, root } = createViews()
         doc.transact(() => shape.fill(root, count))
         const json = bytesOf(docToJSON(doc))
         const fresh = rebuildState(doc).byteLength

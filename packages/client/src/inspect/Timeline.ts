@@ -69,7 +69,8 @@ export class Timeline {
   merge(kind: TimelineKind, text: string, memory: string | null = null): TimelineEvent {
     const newest = this.#events.at(-1)
     if (newest?.kind !== kind || newest.memory !== memory) return this.add(kind, text, memory)
-    const event: TimelineEvent = Object.freeze({ ...newest, at: Date.now(), text, count: newest.count + 1 })
+    // The same literal as add's (not a spread): one object shape for every event.
+    const event: TimelineEvent = Object.freeze({ id: newest.id, at: Date.now(), kind, memory, text, count: newest.count + 1 })
     this.#events[this.#events.length - 1] = event
     this.#snapshot = null
     return event
