@@ -8,8 +8,9 @@
  *   --quick               fewer clients, shorter phases, one repetition (a smoke run)
  *   --only=w1,w10         only these workloads (ids below)
  *   --systems=remem,...   only these systems
- *   --profile             remem only, 1 and 10 writers, the relay's measured phase under V8's
- *                         CPU profiler (as --cpu-prof): prints the functions with the most self time
+ *   --profile             remem only, 1 and 10 writers unless --only says otherwise, the relay's
+ *                         measured phase under V8's CPU profiler (as --cpu-prof; in fan-out workloads
+ *                         the readers' relay): prints the functions with the most self time
  *   --profile-dir=DIR     with --profile: keep the .cpuprofile files in DIR (open them in DevTools)
  *   --runs=N              repetitions (default 3; 1 with --quick or --profile)
  *   --profile-clients=DIR every client group process under V8's CPU profiler, its profile

@@ -187,12 +187,16 @@ export function fanoutWorkload(
           const pids: Record<string, number | undefined> = opts.twoRelays
             ? { 'server A': a.pid, 'server B': b.pid }
             : { server: a.pid }
+          // Profiled: the server the readers are on, from the first update to the readers' verdict.
+          const profiling = env.profileDir !== undefined && system === 'remem'
+          if (profiling) await b.profile()
           const meter = cpuMeter({ ...pids, readers: readerGroup.pid, writer: writerGroup.pid, redis: env.redisPid })
           writerGroup.send({ type: 'go' })
           const written = await writerGroup.next('done')
           readerGroup.send({ type: 'finish', lastSeq: written.lastSeq! })
           const seen = await readerGroup.next('done')
           const cpu = meter()
+          if (profiling) await b.profile(`${env.profileDir}/${doc}.cpuprofile`)
           return {
             value: seen.latency!.p50,
             second: seen.latency!.p99,
