@@ -234,10 +234,7 @@ export const peers: Suite = {
       const profile = summarizeProfiles(files, 20)
       const where = `${files.length} measured phase${files.length === 1 ? '' : 's'} of ${selected.map((w) => w.id).join(' + ')}`
       const note = `sampled ${round(profile.totalMs)} ms, of which idle ${round(profile.idleMs)} ms; share = of busy (non-idle) time`
-      // V8's sampler records the main thread's wall time: on a shared machine, time spent
-      // runnable but waiting for a core counts as busy, in whatever function the relay was in
-      // (often a socket write that woke a client process), while other threads' CPU (GC helpers,
-      // the profiler) is not in it. Set beside it what the OS measured.
+      // The profile is the main thread's wall time, not CPU: the OS figure beside it tells them apart.
       const shares = selected.flatMap((w) => (samples.get(key(w, 'remem')) ?? []).map((x) => x.cpu['server B'] ?? x.cpu.server ?? Number.NaN))
       const busyShare = profile.totalMs > 0 ? 1 - profile.idleMs / profile.totalMs : Number.NaN
       const cpuNote = `the profiled relay used ${pct(median(shares))} of a core (OS-measured, all threads, median) where the profile counts ${pct(busyShare)} of the phase busy: samples count the main thread's wall time, so more than the OS figure is time spent waiting for a core (counted in the function that waited), less is other threads' CPU (GC helpers, the profiler)`

@@ -100,6 +100,9 @@ function callsPerUpdate(before: Map<string, number>, after: Map<string, number>,
   return per
 }
 
+/** Whether this measurement runs its relay under the CPU profiler (`--profile`: remem only). */
+const profiles = (env: Env, system: ServerKind): boolean => env.profileDir !== undefined && system === 'remem'
+
 /** Closed-loop writers: `writers` of them over `docs` documents, acked updates/s. */
 export function writersWorkload(id: string, label: string, writers: number, docs: number, durationMs: number): Workload {
   return {
@@ -120,7 +123,7 @@ export function writersWorkload(id: string, label: string, writers: number, docs
           warmupMs: Math.min(1_000, durationMs / 3),
           durationMs,
         })
-        const profiling = env.profileDir !== undefined && system === 'remem'
+        const profiling = profiles(env, system)
         try {
           await group.next('measuring', 120_000)
           if (profiling) await server!.profile()
@@ -188,7 +191,7 @@ export function fanoutWorkload(
             ? { 'server A': a.pid, 'server B': b.pid }
             : { server: a.pid }
           // Profiled: the server the readers are on, from the first update to the readers' verdict.
-          const profiling = env.profileDir !== undefined && system === 'remem'
+          const profiling = profiles(env, system)
           if (profiling) await b.profile()
           const meter = cpuMeter({ ...pids, readers: readerGroup.pid, writer: writerGroup.pid, redis: env.redisPid })
           writerGroup.send({ type: 'go' })

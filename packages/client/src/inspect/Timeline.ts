@@ -52,7 +52,7 @@ export class Timeline {
 
   /** Records an event, the newest. */
   add(kind: TimelineKind, text: string, memory: string | null = null): TimelineEvent {
-    const event: TimelineEvent = Object.freeze({ id: this.#nextId++, at: Date.now(), kind, memory, text, count: 1 })
+    const event = frozenEvent(this.#nextId++, kind, memory, text, 1)
     this.#events.push(event)
     // Amortised O(1): trim in batches rather than shifting on every event.
     if (this.#events.length > TIMELINE_LIMIT * 1.2)
@@ -69,10 +69,20 @@ export class Timeline {
   merge(kind: TimelineKind, text: string, memory: string | null = null): TimelineEvent {
     const newest = this.#events.at(-1)
     if (newest?.kind !== kind || newest.memory !== memory) return this.add(kind, text, memory)
-    // The same literal as add's (not a spread): one object shape for every event.
-    const event: TimelineEvent = Object.freeze({ id: newest.id, at: Date.now(), kind, memory, text, count: newest.count + 1 })
+    const event = frozenEvent(newest.id, kind, memory, text, newest.count + 1)
     this.#events[this.#events.length - 1] = event
     this.#snapshot = null
     return event
   }
+}
+
+/** An event made now. One literal for every event (not a spread): one object shape. */
+function frozenEvent(
+  id: number,
+  kind: TimelineKind,
+  memory: string | null,
+  text: string,
+  count: number,
+): TimelineEvent {
+  return Object.freeze({ id, at: Date.now(), kind, memory, text, count })
 }
