@@ -87,6 +87,21 @@ function redisCallsMedian(list: Sample[]): string | null {
   return `${round(total, 2)} in all: ${shown.map(([name, n]) => `${name} ${round(n, 2)}`).join(', ')}`
 }
 
+/**
+ * The idle samples' young-generation growth (medians) and their average per connection
+ * without it, or null. The growth is fixed (V8 sizes its young generation by how much
+ * survived its collections while connections arrived), so it is left out of what each
+ * further connection costs.
+ */
+function youngGenerationNote(list: Sample[], connections: number): string | null {
+  const samples = list.flatMap((x) => (x.youngGeneration ? [{ ...x.youngGeneration, rss: x.value }] : []))
+  if (samples.length === 0) return null
+  const mb = (bytes: number): string => `${round(bytes / 1024 ** 2, 1)} MB`
+  const growth = median(samples.map((x) => x.after - x.before))
+  const without = median(samples.map((x) => x.rss - (x.after - x.before) / connections))
+  return `V8's young generation ${mb(median(samples.map((x) => x.before)))} → ${mb(median(samples.map((x) => x.after)))} (${kb(growth / connections)} of the RSS per connection; runs: ${samples.map((x) => mb(x.after - x.before)).join(', ')}); RSS per connection without it ${kb(without)}`
+}
+
 const pct = (share: number): string => (Number.isFinite(share) ? `${Math.round(share * 100)}%` : '?')
 
 export const peers: Suite = {
@@ -201,6 +216,8 @@ export const peers: Suite = {
           list.reduce((sum, x) => sum + x.errors, 0),
           round(median(list.map((x) => x.load)), 2),
         ])
+        const idle = w.connections ? youngGenerationNote(list, w.connections) : null
+        if (idle) details.notes!.push(`memory, ${w.id} ${NAMES[s]} (median of runs): ${idle}`)
         const calls = redisCallsMedian(list)
         if (calls) details.notes!.push(`redis commands per update, ${w.id} ${NAMES[s]} (median of runs): ${calls}`)
         const syscalls = list.every((x) => x.serverSyscalls) ? list.map((x) => x.serverSyscalls!) : null
@@ -218,6 +235,7 @@ export const peers: Suite = {
           serverCpuUsPerUpdate: perUpdate,
           cpuUsPerUpdate: w.kind === 'throughput' ? Object.fromEntries(labels.map((label) => [label, usPerUpdate(label)])) : null,
           serverSyscallsPerUpdate: list[0]!.serverSyscalls ? list.map((x) => x.serverSyscalls) : null,
+          youngGeneration: list[0]!.youngGeneration ? list.map((x) => x.youngGeneration) : null,
           serverCpuUsPerUpdateRuns: w.kind === 'throughput' ? list.map((x) => round(((x.cpu.server ?? Number.NaN) / x.value) * 1e6, 1)) : null,
           lost,
           behind: list.reduce((sum, x) => sum + x.behind, 0),

@@ -171,8 +171,8 @@ export class ServerProcess extends Child<ServerRequest, ServerMessage> {
     }
   }
 
-  /** RSS and heap used, after a full GC. */
-  async memory(): Promise<{ rss: number; heapUsed: number }> {
+  /** RSS, heap used and the size of V8's young generation (new space), after a full GC. */
+  async memory(): Promise<{ rss: number; heapUsed: number; youngGeneration: number }> {
     this.send({ type: 'memory' })
     return this.next('memory', 60_000)
   }

@@ -15,7 +15,7 @@ export type ServerRequest =
 
 export type ServerMessage =
   | { type: 'ready'; port: number }
-  | { type: 'memory'; rss: number; heapUsed: number }
+  | { type: 'memory'; rss: number; heapUsed: number; youngGeneration: number }
   | { type: 'profiled' }
   | { type: 'failed'; message: string }
 

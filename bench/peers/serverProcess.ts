@@ -14,6 +14,7 @@
 import { writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { Session } from 'node:inspector/promises'
+import v8 from 'node:v8'
 import type { WebSocket} from 'ws';
 import { WebSocketServer } from 'ws'
 import type { ServerKind, ServerMessage, ServerRequest } from './protocol.ts'
@@ -135,7 +136,8 @@ process.on('message', (request: ServerRequest) => {
     globalThis.gc?.()
     globalThis.gc?.()
     const usage = process.memoryUsage()
-    send({ type: 'memory', rss: usage.rss, heapUsed: usage.heapUsed })
+    const youngGeneration = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0
+    send({ type: 'memory', rss: usage.rss, heapUsed: usage.heapUsed, youngGeneration })
   } else if (request.type === 'exit') {
     void running.close().finally(() => process.exit(0))
     setTimeout(() => process.exit(0), 5_000).unref()

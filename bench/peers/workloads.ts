@@ -28,6 +28,12 @@ export interface Sample {
   redisCalls?: Record<string, number>
   /** The server's read and write syscalls and context switches per acknowledged update (throughput workloads). */
   serverSyscalls?: { reads: number; writes: number; switches: number }
+  /**
+   * Memory workloads: V8's young generation (new space) before and after, in bytes. It grows
+   * while connections arrive, by up to some 32 MB whatever their number, so it weighs on the
+   * average per connection by 1 / connections and varies from run to run.
+   */
+  youngGeneration?: { before: number; after: number }
 }
 
 export interface Env {
@@ -46,6 +52,8 @@ export interface Workload {
   systems: readonly ServerKind[]
   /** 'throughput': higher is better; 'latency' and 'memory': lower is better. */
   kind: 'throughput' | 'latency' | 'memory'
+  /** Memory workloads: the connections the figures are divided by. */
+  connections?: number
   measure(env: Env, system: ServerKind): Promise<Sample>
 }
 
@@ -224,6 +232,7 @@ export function idleWorkload(id: string, label: string, connections: number, per
     label,
     systems: ALL_SYSTEMS,
     kind: 'memory',
+    connections,
     measure: (env, system) =>
       withServers(env, system, 1, async ([server]) => {
         const before = await server!.memory()
@@ -260,6 +269,7 @@ export function idleWorkload(id: string, label: string, connections: number, per
             errors: done.reduce((sum, d) => sum + d.errors, 0),
             firstError: done.find((d) => d.firstError)?.firstError ?? null,
             load: os.loadavg()[0]!,
+            youngGeneration: { before: before.youngGeneration, after: after.youngGeneration },
           }
         } finally {
           await Promise.all(groups.map((group) => group.close()))
